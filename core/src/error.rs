@@ -1,0 +1,171 @@
+//! Error codes shared by the library (as the JS `code`) and the relay's mapping of its answers.
+
+use alloc::string::String;
+use core::fmt;
+
+/// A stable, documented error code. `as_str` is the value JavaScript sees in `error.code`;
+/// these strings are part of the public API and never change meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The callback carries no `state`, or an empty one (RFC 6749 §4.1.2; security.md L2).
+    StateMissing,
+    /// The callback's `state` matches no pending flow in this browser.
+    StateUnknown,
+    /// The pending flow is older than [`crate::PENDING_FLOW_TTL_SECS`].
+    StateExpired,
+    /// The URL is not a well-formed authorization response (rules L4–L6).
+    CallbackMalformed,
+    /// The user pressed Cancel on Canvas's consent page.
+    AccessDenied,
+    /// `prompt=none` and no Canvas session.
+    LoginRequired,
+    /// `prompt=none` and Canvas would need to ask the user.
+    InteractionRequired,
+    /// A requested scope is not on the developer key.
+    InvalidScope,
+    /// The developer key is not enabled for this Canvas account.
+    UnauthorizedClient,
+    /// Canvas refused the `response_type`.
+    UnsupportedResponseType,
+    /// Canvas refused the `prompt` value.
+    UnsupportedPromptType,
+    /// The user may not authorize this application.
+    ClientNotAllowedForUser,
+    /// Canvas or the relay called the request malformed.
+    InvalidRequest,
+    /// An authorization error code Canvas is not known to send.
+    AuthorizationError,
+    /// The code or the refresh grant is no longer valid: sign in again.
+    InvalidGrant,
+    /// No session: sign in first.
+    NotSignedIn,
+    /// The relay could not be reached.
+    RelayUnreachable,
+    /// The relay did not answer within the timeout.
+    RelayTimeout,
+    /// The relay answered with an error it could not attribute to the user's grant.
+    RelayError,
+    /// Canvas or the relay is throttling; retry later.
+    RateLimited,
+    /// A response was not of the expected shape or size.
+    InvalidResponse,
+    /// A configuration value is invalid; the description names the field.
+    ConfigInvalid,
+    /// An argument to a function is invalid; the description says which and why.
+    InvalidArgument,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [ErrorCode; 23] = [
+        Self::StateMissing,
+        Self::StateUnknown,
+        Self::StateExpired,
+        Self::CallbackMalformed,
+        Self::AccessDenied,
+        Self::LoginRequired,
+        Self::InteractionRequired,
+        Self::InvalidScope,
+        Self::UnauthorizedClient,
+        Self::UnsupportedResponseType,
+        Self::UnsupportedPromptType,
+        Self::ClientNotAllowedForUser,
+        Self::InvalidRequest,
+        Self::AuthorizationError,
+        Self::InvalidGrant,
+        Self::NotSignedIn,
+        Self::RelayUnreachable,
+        Self::RelayTimeout,
+        Self::RelayError,
+        Self::RateLimited,
+        Self::InvalidResponse,
+        Self::ConfigInvalid,
+        Self::InvalidArgument,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::StateMissing => "state_missing",
+            Self::StateUnknown => "state_unknown",
+            Self::StateExpired => "state_expired",
+            Self::CallbackMalformed => "callback_malformed",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::InvalidScope => "invalid_scope",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::UnsupportedPromptType => "unsupported_prompt_type",
+            Self::ClientNotAllowedForUser => "client_not_allowed_for_user",
+            Self::InvalidRequest => "invalid_request",
+            Self::AuthorizationError => "authorization_error",
+            Self::InvalidGrant => "invalid_grant",
+            Self::NotSignedIn => "not_signed_in",
+            Self::RelayUnreachable => "relay_unreachable",
+            Self::RelayTimeout => "relay_timeout",
+            Self::RelayError => "relay_error",
+            Self::RateLimited => "rate_limited",
+            Self::InvalidResponse => "invalid_response",
+            Self::ConfigInvalid => "config_invalid",
+            Self::InvalidArgument => "invalid_argument",
+        }
+    }
+
+    /// Maps an `error` value from Canvas's authorization redirect (canvas-oauth2.md §2.2–2.6).
+    /// Anything Canvas is not known to send becomes [`ErrorCode::AuthorizationError`] (L3).
+    pub fn from_authorization_error(error: &str) -> Self {
+        match error {
+            "access_denied" => Self::AccessDenied,
+            "login_required" => Self::LoginRequired,
+            "interaction_required" => Self::InteractionRequired,
+            "invalid_scope" => Self::InvalidScope,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_response_type" => Self::UnsupportedResponseType,
+            "unsupported_prompt_type" => Self::UnsupportedPromptType,
+            "client_not_allowed_for_user" => Self::ClientNotAllowedForUser,
+            "invalid_request" => Self::InvalidRequest,
+            _ => Self::AuthorizationError,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a stable code and a human-readable description.
+/// Descriptions never contain secrets: callers pass only fixed text or Canvas's
+/// sanitised `error_description`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self { code, description: description.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub(crate) fn malformed(description: &str) -> Error {
+    Error::new(ErrorCode::CallbackMalformed, description)
+}
+
+pub(crate) fn invalid_argument(description: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, description)
+}
+
+pub(crate) fn config_invalid(field: &str, why: &str) -> Error {
+    Error::new(ErrorCode::ConfigInvalid, alloc::format!("{field}: {why}"))
+}

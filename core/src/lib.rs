@@ -1,0 +1,27 @@
+//! Sans-I/O protocol logic for signing in with Canvas LMS OAuth2 (see `shared/design.md`).
+//!
+//! Nothing here does I/O or reads a clock or a random source: the browser library and the
+//! relay pass those in, which is what lets every rule be tested natively and fuzzed.
+
+extern crate alloc;
+
+mod authorize;
+mod callback;
+mod encoding;
+mod error;
+mod pkce;
+mod protocol;
+mod secret;
+mod url;
+
+pub use authorize::{authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt};
+pub use callback::{is_callback, parse_callback, plain_text, Callback, MAX_CALLBACK_URL_LEN, MAX_DESCRIPTION_CHARS, MAX_PARAM_LEN};
+pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_into};
+pub use error::{Error, ErrorCode};
+pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
+pub use protocol::*;
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
+pub use url::{safe_return_path, HttpUrl};
+
+/// How long a pending authorization may wait for its callback (L2): Canvas codes live 10 minutes too.
+pub const PENDING_FLOW_TTL_SECS: u64 = 600;

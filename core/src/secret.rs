@@ -1,0 +1,70 @@
+//! Newtypes for secret values: `Debug` prints `[redacted]`, no `Clone`, no `Display`.
+//! Serde is transparent so they travel in protocol bodies, but never in logs.
+
+use alloc::string::String;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+macro_rules! secret_string {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Serialize, Deserialize, PartialEq, Eq)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+            /// The secret itself: use only to send it where it belongs.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+            pub fn into_secret(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+
+secret_string!(
+    /// An OAuth access token (RFC 6749 §1.4); opaque, never stored outside memory (L11).
+    AccessToken
+);
+secret_string!(
+    /// A refresh token (RFC 6749 §1.5); only the relay ever holds one (R3).
+    RefreshToken
+);
+secret_string!(
+    /// An authorization code (RFC 6749 §4.1.2).
+    AuthorizationCode
+);
+secret_string!(
+    /// A developer key's secret (`api_key`); relay configuration only.
+    ClientSecret
+);
+secret_string!(
+    /// A Canvas web-session URL (`/login/session_token`); logs a browser in for 30 s.
+    SessionUrl
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn debug_is_redacted() {
+        let token = AccessToken::new("canary-1234");
+        let shown = format!("{token:?} {:?}", RefreshToken::new("canary-5678"));
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains("AccessToken([redacted])"));
+        assert_eq!(token.secret(), "canary-1234");
+    }
+}
