@@ -1,0 +1,224 @@
+//! Shared helpers for the integration tests: a tiny HTTP/1.1 client over real TCP.
+#![allow(dead_code)]
+
+use canvas_standin::{spawn, Config, Running};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub const WEB: &str = "10000000000001";
+pub const WEB_SECRET: &str = "standin-secret-web";
+pub const PUBLIC: &str = "10000000000002";
+pub const TRUSTED: &str = "10000000000003";
+pub const SCOPED: &str = "10000000000004";
+pub const SCOPED_SECRET: &str = "standin-secret-scoped";
+pub const LTI: &str = "10000000000005";
+pub const CALLBACK: &str = "http://localhost:8080/callback";
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn location(&self) -> String {
+        self.header("location").unwrap_or_else(|| panic!("no Location; status {} body {}", self.status, self.text())).to_string()
+    }
+    /// Query params of the Location header, form-decoded.
+    pub fn location_query(&self) -> HashMap<String, String> {
+        query_of(&self.location())
+    }
+    pub fn set_cookie(&self) -> Option<String> {
+        self.header("set-cookie").map(|c| c.split(';').next().unwrap_or("").to_string())
+    }
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap().into_iter().collect()
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    serde_urlencoded::to_string(pairs).unwrap().into_bytes()
+}
+
+/// One HTTP request (Connection: close) with a 10 s bound.
+pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
+    tokio::time::timeout(Duration::from_secs(10), request_inner(method, url, headers, body)).await.expect("request timed out")
+}
+
+async fn request_inner(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut stream = TcpStream::connect(authority).await.expect("connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {authority}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = match body {
+        Some((ctype, bytes)) => {
+            req.push_str(&format!("Content-Type: {ctype}\r\nContent-Length: {}\r\n", bytes.len()));
+            bytes
+        }
+        None => {
+            if method == "POST" || method == "DELETE" {
+                req.push_str("Content-Length: 0\r\n");
+            }
+            vec![]
+        }
+    };
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let raw = &buf[end + 4..];
+    let body = if chunked {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            let le = raw[pos..].windows(2).position(|w| w == b"\r\n").unwrap() + pos;
+            let size = usize::from_str_radix(std::str::from_utf8(&raw[pos..le]).unwrap().trim(), 16).unwrap();
+            pos = le + 2;
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&raw[pos..pos + size]);
+            pos += size + 2;
+        }
+        out
+    } else {
+        raw.to_vec()
+    };
+    Resp { status, headers, body }
+}
+
+/// A stand-in plus a browser-ish client that keeps the session cookie.
+pub struct Standin {
+    pub running: Running,
+    pub base: String,
+    pub cookie: Option<String>,
+}
+
+pub async fn start(config: Config) -> Standin {
+    let running = spawn(config).await.expect("spawn");
+    let base = running.url();
+    Standin { running, base, cookie: None }
+}
+
+pub async fn start_default() -> Standin {
+    start(Config { test_hooks: true, ..Config::default() }).await
+}
+
+impl Standin {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Browser GET: sends and records the session cookie.
+    pub async fn browse(&mut self, path_or_url: &str) -> Resp {
+        let url = if path_or_url.starts_with("http") { path_or_url.to_string() } else { self.url(path_or_url) };
+        let cookie = self.cookie.clone();
+        let mut h: Vec<(&str, &str)> = vec![];
+        if let Some(c) = cookie.as_deref() {
+            h.push(("Cookie", c));
+        }
+        let r = request("GET", &url, &h, None).await;
+        if let Some(c) = r.set_cookie() {
+            self.cookie = Some(c);
+        }
+        r
+    }
+
+    /// Browser form POST.
+    pub async fn browse_post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
+        let cookie = self.cookie.clone();
+        let mut h: Vec<(&str, &str)> = vec![];
+        if let Some(c) = cookie.as_deref() {
+            h.push(("Cookie", c));
+        }
+        let r = request("POST", &self.url(path), &h, Some(("application/x-www-form-urlencoded", form(pairs)))).await;
+        if let Some(c) = r.set_cookie() {
+            self.cookie = Some(c);
+        }
+        r
+    }
+
+    pub async fn token(&self, pairs: &[(&str, &str)]) -> Resp {
+        request("POST", &self.url("/login/oauth2/token"), &[], Some(("application/x-www-form-urlencoded", form(pairs)))).await
+    }
+
+    pub async fn api(&self, path: &str, token: &str) -> Resp {
+        let auth = format!("Bearer {token}");
+        request("GET", &self.url(path), &[("Authorization", &auth)], None).await
+    }
+
+    /// POST /__test/code.
+    pub async fn mint_code(&self, body: Value) -> String {
+        let r = request("POST", &self.url("/__test/code"), &[], Some(("application/json", body.to_string().into_bytes()))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["code"].as_str().unwrap().to_string()
+    }
+
+    /// Mints a code for key `client` / user 1 and exchanges it with `secret`.
+    pub async fn tokens_for(&self, client: &str, secret: &str) -> Value {
+        let code = self.mint_code(serde_json::json!({"client_id": client, "user_id": 1})).await;
+        let r = self.token(&[("grant_type", "authorization_code"), ("client_id", client), ("client_secret", secret), ("code", &code)]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    /// Logs the browser in with the password form.
+    pub async fn login(&mut self, login: &str) -> Resp {
+        self.browse_post("/login/canvas", &[("pseudonym_session[unique_id]", login), ("pseudonym_session[password]", "password")]).await
+    }
+}
+
+/// Extracts `name="custom_csrf_token" value="..."` from the consent page.
+pub fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"custom_csrf_token\" value=\"").expect("csrf field") + "name=\"custom_csrf_token\" value=\"".len();
+    html[i..i + 48].to_string()
+}
+
+pub fn auth_path(pairs: &[(&str, &str)]) -> String {
+    format!("/login/oauth2/auth?{}", serde_urlencoded::to_string(pairs).unwrap())
+}
+
+pub fn assert_oauth_error(r: &Resp, status: u16, error: &str, desc: &str) {
+    assert_eq!(r.status, status, "body: {}", r.text());
+    assert_eq!(r.json(), serde_json::json!({"error": error, "error_description": desc}));
+    if status == 401 {
+        assert_eq!(r.header("www-authenticate"), Some("Canvas OAuth 2.0"));
+    } else {
+        assert_eq!(r.header("www-authenticate"), None);
+    }
+}
