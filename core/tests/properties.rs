@@ -1,0 +1,154 @@
+//! Property tests: round trips through the encoders and parsers, and "never panics" on any input.
+//! Needs the `json` feature: `cargo test --all-features`.
+
+use canvas_oauth_core::*;
+use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+
+fn form(value: &str) -> String {
+    let mut out = String::new();
+    form_encode_into(&mut out, value);
+    out
+}
+
+/// A reference base64url decoder, written differently from the encoder under test.
+fn base64url_decode(text: &str) -> Vec<u8> {
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bits: String = text.chars().map(|c| format!("{:06b}", alphabet.find(c).unwrap())).collect();
+    bits.as_bytes().chunks(8).filter(|c| c.len() == 8).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()).collect()
+}
+
+const VSCHAR: &str = "[\\x20-\\x7e]{1,512}";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parse_callback_never_panics(input in ".{0,600}") {
+        let _ = parse_callback(&input);
+        let _ = is_callback(&input);
+    }
+
+    #[test]
+    fn parse_callback_never_panics_on_query_shapes(
+        parts in prop::collection::vec(("(code|state|error|error_description|iss|x|%63ode|access_token)", "[%+=&#a-zA-Z0-9\\x00-\\x20é]{0,20}"), 0..8),
+        fragment in prop::option::of("[=&a-z%#]{0,20}"),
+    ) {
+        let mut url = String::from("https://app.example/cb?");
+        for (k, v) in &parts { url.push_str(k); url.push('='); url.push_str(v); url.push('&'); }
+        if let Some(f) = fragment { url.push('#'); url.push_str(&f); }
+        let _ = parse_callback(&url);
+    }
+
+    #[test]
+    fn code_responses_round_trip(code in VSCHAR, state in VSCHAR, prefix in "[a-z]{1,5}=[a-z0-9]{0,5}&") {
+        let url = format!("https://app.example/cb?{prefix}code={}&state={}", form(&code), form(&state));
+        match parse_callback(&url) {
+            Ok(Callback::Code { code: got, state: got_state }) => {
+                prop_assert_eq!(got.secret(), code.as_str());
+                prop_assert_eq!(got_state, state);
+            }
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    #[test]
+    fn error_responses_round_trip(state in VSCHAR, description in "[ -~]{1,200}") {
+        let url = format!("https://app.example/cb?error=access_denied&error_description={}&state={}", form(&description), form(&state));
+        match parse_callback(&url) {
+            Ok(Callback::Error { error, description: got, state: got_state }) => {
+                prop_assert_eq!(error, ErrorCode::AccessDenied);
+                prop_assert_eq!(got_state, state);
+                let expected = description.split_whitespace().collect::<Vec<_>>().join(" ");
+                prop_assert_eq!(got.unwrap_or_default(), expected);
+            }
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    #[test]
+    fn duplicated_parameters_are_always_rejected(state in "[a-zA-Z0-9]{1,50}", dup in "(code|state|error|error_description|error_uri|iss)") {
+        let url = format!("https://app.example/cb?code=c&state={state}&{dup}=a&{dup}=b");
+        prop_assert!(parse_callback(&url).is_err());
+    }
+
+    #[test]
+    fn form_encoding_round_trips(value in ".{0,200}") {
+        prop_assert_eq!(form_decode(&form(&value)).unwrap(), value);
+    }
+
+    #[test]
+    fn base64url_round_trips(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
+        let text = base64url_encode(&bytes);
+        prop_assert_eq!(text.len(), (bytes.len() * 4).div_ceil(3));
+        prop_assert_eq!(base64url_decode(&text), bytes);
+    }
+
+    #[test]
+    fn pkce_challenge_is_sha256(bytes in prop::array::uniform32(any::<u8>())) {
+        let verifier = PkceVerifier::from_random(&bytes);
+        prop_assert_eq!(verifier.secret().len(), 43);
+        let expected = base64url_encode(&Sha256::digest(verifier.secret().as_bytes()));
+        prop_assert_eq!(verifier.challenge(), expected.clone());
+        prop_assert_eq!(pkce_challenge(verifier.secret()).unwrap(), expected);
+    }
+
+    #[test]
+    fn authorize_url_has_one_of_each_parameter(
+        scopes in prop::collection::vec("[!-~]{1,30}", 0..5),
+        purpose in prop::option::of("[ -~]{1,40}"),
+        unique_id in prop::option::of("[ -~]{1,40}"),
+        force_login in any::<bool>(),
+    ) {
+        let canvas = CanvasUrl::parse("https://canvas.example.edu/prefix").unwrap();
+        let req = AuthorizeRequest {
+            canvas: &canvas, client_id: "10000000000001", redirect_uri: "https://app.example/cb?a=1&b=2",
+            state: "s", code_challenge: "c", scopes: &scopes, purpose: purpose.as_deref(), force_login,
+            unique_id: unique_id.as_deref(), prompt: Some(Prompt::None),
+        };
+        let url = authorize_url(&req).unwrap();
+        let query = url.strip_prefix("https://canvas.example.edu/prefix/login/oauth2/auth?").unwrap();
+        let pairs: Vec<(String, String)> = query.split('&').map(|p| {
+            let (k, v) = p.split_once('=').unwrap();
+            (form_decode(k).unwrap(), form_decode(v).unwrap())
+        }).collect();
+        let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        prop_assert_eq!(names.len(), count, "a parameter repeats: {}", url);
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        prop_assert_eq!(get("redirect_uri").unwrap(), "https://app.example/cb?a=1&b=2");
+        prop_assert_eq!(get("code_challenge_method").unwrap(), "S256");
+        prop_assert_eq!(get("purpose"), purpose);
+        prop_assert_eq!(get("unique_id"), unique_id);
+        prop_assert_eq!(get("force_login").is_some(), force_login);
+        let joined = get("scope").unwrap_or_default();
+        for scope in &scopes { prop_assert!(joined.split(' ').any(|s| s == scope)); }
+    }
+
+    #[test]
+    fn return_paths_never_leave_the_origin(path in ".{0,100}") {
+        let safe = safe_return_path(&path);
+        prop_assert!(safe == path || safe == "/");
+        prop_assert!(safe.starts_with('/'));
+        prop_assert!(!safe.starts_with("//") && !safe.starts_with("/\\"));
+        prop_assert!(!safe.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn token_response_parser_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = parse_token_response(&bytes);
+    }
+
+    #[test]
+    fn token_response_parser_never_panics_on_json_like(body in "\\{(\"(access_token|token_type|expires_in|user|id|refresh_token)\":(null|-?[0-9]{1,20}|\"[a-zA-Z]{0,5}\"|\\{\\}|\\[\\]|true),?){0,8}\\}") {
+        let _ = parse_token_response(body.as_bytes());
+    }
+
+    #[test]
+    fn http_url_parser_never_panics(input in ".{0,100}", prefix in "(https?://)?") {
+        let _ = HttpUrl::parse("f", &format!("{prefix}{input}"));
+        let _ = CanvasUrl::parse(&format!("{prefix}{input}"));
+    }
+}

@@ -1,0 +1,13 @@
+// Completes the package.json that wasm-pack writes into pkg/.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const path = new URL("../pkg/package.json", import.meta.url);
+const pkg = JSON.parse(readFileSync(path, "utf8"));
+pkg.sideEffects = false;
+pkg.keywords = ["canvas", "canvas-lms", "oauth2", "pkce", "webassembly", "lti"];
+pkg.exports = { ".": { types: "./canvas_oauth.d.ts", default: "./canvas_oauth.js" }, "./canvas_oauth_bg.wasm": "./canvas_oauth_bg.wasm" };
+pkg.files = [...new Set([...(pkg.files ?? []), "README.md"])];
+for (const key of ["name", "version", "description", "license", "repository", "types"]) {
+  if (!pkg[key]) throw new Error(`pkg/package.json lacks ${key}`);
+}
+writeFileSync(path, JSON.stringify(pkg, null, 2) + "\n");

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need on a fresh machine (Rust toolchain, Node 20 and apt
+# assumed). Each step is skipped when already done, so it is cheap to run every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing Chromium and ChromeDriver from apt"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly (pinned in Cargo.toml).
+want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (was: ${have:-none}); this takes a few minutes"
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+if ! command -v wasm-pack >/dev/null; then
+  log "installing wasm-pack; this takes a few minutes"
+  cargo install wasm-pack
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dev dependencies"
+  npm ci --no-audit --no-fund
+fi
+log "ready"
