@@ -1,0 +1,53 @@
+//! The `canvas-standin` binary: flags, the "listening" line, --print-seed.
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_canvas-standin");
+
+#[test]
+fn print_seed_round_trips_and_custom_seed_is_used() {
+    let out = Command::new(BIN).arg("--print-seed").output().unwrap();
+    assert!(out.status.success());
+    let seed: canvas_standin::Seed = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seed, canvas_standin::default_seed());
+    let mut custom = seed.clone();
+    custom.users[0].name = "Custom Person".into();
+    let path = std::env::temp_dir().join(format!("standin-seed-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_string(&custom).unwrap()).unwrap();
+    let out = Command::new(BIN).arg("--seed").arg(&path).arg("--print-seed").output().unwrap();
+    let printed: canvas_standin::Seed = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed.users[0].name, "Custom Person");
+    let bad = Command::new(BIN).arg("--behaviour").arg("sideways").output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn prints_listening_line_and_serves() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--access-token-ttl", "120", "--code-ttl", "60", "--behaviour", "next", "--test-hooks", "--public-url", "http://canvas.test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("listening line").unwrap();
+    let url = line.trim().strip_prefix("canvas-standin listening on ").expect(&line).to_string();
+    assert!(url.starts_with("http://127.0.0.1:"));
+    let r = request("GET", &format!("{url}/__test/stats"), &[], None).await;
+    assert_eq!(r.status, 200);
+    let r = request("GET", &format!("{url}/login"), &[], None).await;
+    assert!(r.text().contains("pseudonym_session[password]"));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("GET /login 200"), "{log}");
+}
