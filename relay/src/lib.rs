@@ -1,1 +1,361 @@
-//! Relay (being written).
+//! canvas-oauth-relay: the token-mediating backend of canvas-oauth (relay protocol v1,
+//! `shared/design.md`; rules R1–R8, `shared/security.md`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! let config = Arc::new(canvas_oauth_relay::RelayConfig::from_env()?);
+//! // Mount into an existing axum app (routes live under `config.base_path`):
+//! let app = axum::Router::new().merge(canvas_oauth_relay::router(config.clone()));
+//! # let _ = app;
+//! // Or run it on its own, with header-read timeouts and a connection cap:
+//! let listener = tokio::net::TcpListener::bind(config.listen).await?;
+//! canvas_oauth_relay::serve(listener, config).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+mod error;
+mod handlers;
+pub mod lti;
+mod limits;
+mod proxy;
+mod seal;
+mod server;
+mod upstream;
+
+pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
+pub use error::RelayError;
+pub use server::serve;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use error::{ClearCookie, SetSealedCookie, UpstreamStatus};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The OpenAPI 3 document of protocol v1, served at `GET /openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// Every relay route (method, path under the base path). `/api/v1/{*path}` stands for any method.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/token"),
+    ("POST", "/refresh"),
+    ("POST", "/revoke"),
+    ("POST", "/session-url"),
+    ("POST", "/lti/token"),
+    ("GET", "/jwks.json"),
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("ANY", "/api/v1/{*path}"),
+];
+
+/// Cookie base name; prefixed with `__Host-` or `__Secure-` over https.
+pub const COOKIE_NAME: &str = "canvas_relay_rt";
+
+/// Request counters (exposed by the `test-hooks` feature at `GET /__test/stats`).
+#[derive(Default)]
+pub(crate) struct Stats {
+    token: AtomicU64,
+    refresh: AtomicU64,
+    revoke: AtomicU64,
+    session_url: AtomicU64,
+    lti: AtomicU64,
+    api: AtomicU64,
+}
+
+impl Stats {
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "token": self.token.load(Ordering::Relaxed),
+            "refresh": self.refresh.load(Ordering::Relaxed),
+            "revoke": self.revoke.load(Ordering::Relaxed),
+            "session_url": self.session_url.load(Ordering::Relaxed),
+            "lti": self.lti.load(Ordering::Relaxed),
+            "api": self.api.load(Ordering::Relaxed),
+        })
+    }
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    fn reset(&self) {
+        for c in [&self.token, &self.refresh, &self.revoke, &self.session_url, &self.lti, &self.api] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+pub(crate) struct AppState {
+    pub config: Arc<RelayConfig>,
+    pub sealer: seal::Sealer,
+    pub upstream: upstream::Upstream,
+    pub limiter: limits::RateLimiter,
+    pub refreshes: handlers::Coalescer,
+    pub stats: Stats,
+}
+
+/// How the refresh-token cookie is named and flagged for one request (R3).
+#[derive(Clone, Debug)]
+pub(crate) struct CookieSpec {
+    pub name: String,
+    pub secure: bool,
+    pub path: String,
+}
+
+impl CookieSpec {
+    fn for_request(config: &RelayConfig, headers: &HeaderMap) -> Self {
+        let https = match &config.public_url {
+            Some(u) => u.scheme() == "https",
+            None => {
+                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+                !is_loopback_authority(host)
+            }
+        };
+        let path = config.base_path.clone();
+        let name = match (https, path == "/") {
+            (true, true) => format!("__Host-{COOKIE_NAME}"),
+            (true, false) => format!("__Secure-{COOKIE_NAME}"),
+            (false, _) => COOKIE_NAME.to_string(),
+        };
+        Self { name, secure: https, path }
+    }
+
+    fn header(&self, value: &str, max_age: u64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let v = format!("{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict{}", self.name, value, self.path, max_age, secure);
+        HeaderValue::from_str(&v).expect("cookie header is ASCII")
+    }
+
+    /// The sealed value from the request's cookies, if any.
+    pub fn read<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == self.name)
+            .map(|(_, v)| v.trim())
+    }
+}
+
+fn is_loopback_authority(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    let name = if h.starts_with('[') {
+        h.split(']').next().map(|s| format!("{s}]")).unwrap_or_default()
+    } else {
+        h.split(':').next().unwrap_or("").to_string()
+    };
+    name == "localhost" || name.ends_with(".localhost") || name.starts_with("127.") || name == "[::1]"
+}
+
+/// The relay as an axum router. Relay routes live under `config.base_path`; when
+/// `static_dir`/`static_mounts` are set, their files are served too (`static_dir` at `/`).
+pub fn router(config: Arc<RelayConfig>) -> Router {
+    let state = Arc::new(AppState {
+        sealer: seal::Sealer::new(config.cookie_keys.clone(), &config.canvas_origin(), &config.client_id),
+        upstream: upstream::Upstream::new(&config),
+        limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
+        refreshes: handlers::Coalescer::default(),
+        stats: Stats::default(),
+        config: config.clone(),
+    });
+    let relay = Router::new()
+        .route("/token", post(handlers::token))
+        .route("/refresh", post(handlers::refresh))
+        .route("/revoke", post(handlers::revoke))
+        .route("/session-url", post(handlers::session_url))
+        .route("/lti/token", post(handlers::lti_token))
+        .route("/jwks.json", get(handlers::jwks))
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/api/v1/{*path}", any(proxy::proxy));
+    #[cfg(feature = "test-hooks")]
+    let relay = relay.route("/__test/stats", get(test_stats)).route("/__test/reset", post(test_reset));
+    let relay = relay
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state);
+    let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
+    for (mount, dir) in &config.static_mounts {
+        app = app.nest_service(mount, tower_http::services::ServeDir::new(dir));
+    }
+    if let Some(dir) = &config.static_dir {
+        app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
+    }
+    app.layer(middleware::map_response(no_store))
+}
+
+async fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+async fn not_found() -> RelayError {
+    RelayError::not_found()
+}
+
+#[cfg(feature = "test-hooks")]
+async fn test_stats(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    axum::Json(state.stats.snapshot())
+}
+
+#[cfg(feature = "test-hooks")]
+async fn test_reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state.stats.reset();
+    state.limiter.reset();
+    axum::Json(serde_json::json!({}))
+}
+
+fn request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The client address for rate limiting: the peer, or the Nth-from-last X-Forwarded-For entry
+/// when `trusted_proxy_hops` > 0 (R6: only from trusted hops).
+fn client_addr(config: &RelayConfig, req: &Request) -> IpAddr {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if config.trusted_proxy_hops == 0 {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.len()
+        .checked_sub(config.trusted_proxy_hops)
+        .and_then(|i| hops.get(i).copied())
+        .unwrap_or(peer)
+}
+
+/// Every relay request passes here: request id, log line, Cache-Control, CORS (R4),
+/// origin and header checks (R4), rate limit (R6), cookie setting (R3).
+async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id();
+    let config = &state.config;
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().strip_prefix(config.path_prefix()).unwrap_or(p.as_str()).to_string())
+        .unwrap_or_else(|| "(unmatched)".to_string());
+    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_string);
+    let origin_allowed = origin.as_deref().is_some_and(|o| config.allowed_origins.iter().any(|a| a == o));
+    let cookie = CookieSpec::for_request(config, req.headers());
+    req.extensions_mut().insert(cookie.clone());
+
+    let counter = match route.as_str() {
+        "/token" => Some(&state.stats.token),
+        "/refresh" => Some(&state.stats.refresh),
+        "/revoke" => Some(&state.stats.revoke),
+        "/session-url" => Some(&state.stats.session_url),
+        "/lti/token" => Some(&state.stats.lti),
+        "/api/v1/{*path}" => Some(&state.stats.api),
+        _ => None,
+    };
+    if let Some(c) = counter {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+    let open_route = matches!(route.as_str(), "/health" | "/jwks.json" | "/openapi.json") || route.starts_with("/__test/");
+
+    let checked: Result<(), RelayError> = (|| {
+        if origin.is_some() && !origin_allowed {
+            return Err(RelayError::forbidden("origin not allowed"));
+        }
+        if method == Method::OPTIONS {
+            return Ok(());
+        }
+        let state_changing = !matches!(method, Method::GET | Method::HEAD);
+        if state_changing && !route.starts_with("/__test/") {
+            if !origin_allowed {
+                return Err(RelayError::forbidden("an allow-listed Origin header is required"));
+            }
+            let marked = req.headers().get(canvas_oauth_core::RELAY_HEADER).is_some_and(|v| v.as_bytes() == b"1");
+            if !marked {
+                return Err(RelayError::forbidden("the X-Canvas-Relay: 1 header is required"));
+            }
+        }
+        if !open_route && counter.is_some() {
+            state.limiter.check(client_addr(config, &req)).map_err(RelayError::rate_limited)?;
+        }
+        Ok(())
+    })();
+
+    let mut resp = match checked {
+        Err(e) => e.into_response(),
+        Ok(()) if method == Method::OPTIONS => {
+            if origin_allowed {
+                let mut r = StatusCode::NO_CONTENT.into_response();
+                let h = r.headers_mut();
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"));
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static("authorization, content-type, accept, x-canvas-relay, if-none-match"),
+                );
+                h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+                r
+            } else {
+                RelayError::forbidden("an allow-listed Origin header is required").into_response()
+            }
+        }
+        Ok(()) => next.run(req).await,
+    };
+
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    h.insert("x-request-id", HeaderValue::from_str(&id).expect("hex"));
+    if origin_allowed {
+        let o = HeaderValue::from_str(origin.as_deref().unwrap_or_default()).expect("validated origin");
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("link, retry-after, x-rate-limit-remaining, x-request-cost, x-request-id"),
+        );
+    }
+    if let Some(SetSealedCookie(v)) = resp.extensions_mut().remove::<SetSealedCookie>() {
+        let hv = cookie.header(&v, config.cookie_max_age.as_secs());
+        resp.headers_mut().append(header::SET_COOKIE, hv);
+    } else if resp.extensions_mut().remove::<ClearCookie>().is_some() {
+        let hv = cookie.header("", 0);
+        resp.headers_mut().append(header::SET_COOKIE, hv);
+    }
+    let upstream_status = resp.extensions().get::<UpstreamStatus>().map(|s| s.0);
+    // Never the URI (its query may hold anything), headers or bodies.
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        route = %route,
+        status = resp.status().as_u16(),
+        upstream_status = upstream_status,
+        latency_ms = started.elapsed().as_millis() as u64,
+        "relay request"
+    );
+    resp
+}

@@ -1,0 +1,46 @@
+//! `canvas-oauth-relay`: runs the relay from environment variables and/or a TOML file.
+//!
+//! ```text
+//! canvas-oauth-relay [--config relay.toml]
+//! ```
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file = match args.as_slice() {
+        [] => std::env::var("RELAY_CONFIG_FILE").ok().filter(|s| !s.is_empty()),
+        [flag, path] if flag == "--config" => Some(path.clone()),
+        _ => {
+            eprintln!("usage: canvas-oauth-relay [--config FILE.toml]   (settings: see relay/README.md)");
+            std::process::exit(2);
+        }
+    };
+    let config = match canvas_oauth_relay::RelayConfig::from_env_and_file(file.as_deref()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("canvas-oauth-relay: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("canvas-oauth-relay: RELAY_LISTEN: cannot bind {}: {e}", config.listen);
+            std::process::exit(1);
+        }
+    };
+    let addr = listener.local_addr().expect("bound address");
+    println!("canvas-oauth-relay listening on http://{addr}");
+    if let Err(e) = canvas_oauth_relay::serve(listener, config).await {
+        eprintln!("canvas-oauth-relay: {e}");
+        std::process::exit(1);
+    }
+}

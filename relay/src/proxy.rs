@@ -1,0 +1,197 @@
+//! `* /api/v1/...`: allow-listed methods and path prefixes forwarded to Canvas with the caller's
+//! Bearer token (R1, R7). Request and response headers pass through allow-lists, so cookies and
+//! hop-by-hop headers never cross; `Link` URLs are rewritten to relay URLs.
+
+use crate::error::{RelayError, UpstreamStatus};
+use crate::handlers::read_body;
+use crate::upstream;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+const REQUEST_HEADERS: &[HeaderName] = &[
+    header::AUTHORIZATION,
+    header::ACCEPT,
+    header::ACCEPT_LANGUAGE,
+    header::CONTENT_TYPE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+];
+
+const RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "etag",
+    "last-modified",
+    "www-authenticate",
+    "x-rate-limit-remaining",
+    "x-request-cost",
+    "retry-after",
+];
+
+/// Query parameters never forwarded: a token in a URL, or Rails' method override.
+const FORBIDDEN_QUERY: &[&str] = &["access_token", "_method"];
+
+/// A path the allow-list can reason about: under /api/v1/, no dot segments, no empty
+/// segments, no encoded slashes, backslashes or dots, no control characters.
+fn clean_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    path.starts_with("/api/v1/")
+        && path.len() <= 2048
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.split('/').any(|s| s == "." || s == "..")
+        && !["%2f", "%5c", "%2e", "%00"].iter().any(|p| lower.contains(p))
+        && path.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn allowed(state: &AppState, method: &Method, path: &str) -> bool {
+    state.config.api_allow.iter().any(|rule| {
+        rule.methods.iter().any(|m| m == method.as_str())
+            && (path == rule.prefix.trim_end_matches('/')
+                || (path.starts_with(&rule.prefix)
+                    && (rule.prefix.ends_with('/') || path.as_bytes().get(rule.prefix.len()) == Some(&b'/'))))
+    })
+}
+
+pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, RelayError> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let method = parts.method.clone();
+    if !clean_path(&path) {
+        return Err(RelayError::invalid_request("malformed API path"));
+    }
+    if !allowed(&state, &method, &path) {
+        return Err(RelayError::forbidden("this method and path are not allowed by the relay"));
+    }
+    if let Some(q) = parts.uri.query() {
+        let names = form_urlencoded_names(q);
+        if names.iter().any(|n| FORBIDDEN_QUERY.contains(&n.as_str())) {
+            return Err(RelayError::invalid_request("access_token and _method are not accepted in the query"));
+        }
+    }
+    // Bearer only: Canvas would also accept a cookie session, which the relay never forwards.
+    let auth_ok = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
+    if !auth_ok {
+        return Err(RelayError::invalid_token("an access token (Authorization: Bearer) is required"));
+    }
+    let body = read_body(&parts.headers, body, state.config.max_api_body).await?;
+
+    let mut url = format!("{}{}", state.config.canvas_origin(), path);
+    if let Some(q) = parts.uri.query() {
+        url.push('?');
+        url.push_str(q);
+    }
+    let rm = reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|_| RelayError::invalid_request("method"))?;
+    let mut out = state.upstream.client.request(rm, url);
+    for name in REQUEST_HEADERS {
+        for v in parts.headers.get_all(name) {
+            out = out.header(name.as_str(), v.as_bytes());
+        }
+    }
+    if !body.is_empty() {
+        out = out.body(body);
+    }
+    let resp = state.upstream.send(out, state.config.max_api_response).await?;
+    if upstream::is_throttled(&resp) {
+        return Err(upstream::throttled(&resp));
+    }
+    let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
+    let mut headers = HeaderMap::new();
+    for name in RESPONSE_HEADERS {
+        for v in resp.headers.get_all(*name) {
+            headers.append(HeaderName::from_static(name), v.clone());
+        }
+    }
+    let prefix = relay_api_prefix(&state);
+    let links: Vec<String> = resp
+        .headers
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| rewrite_link(v, &state.config.canvas_origin(), &prefix))
+        .collect();
+    if !links.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+            headers.insert(header::LINK, v);
+        }
+    }
+    let mut r = (status, headers, Body::from(resp.body)).into_response();
+    r.extensions_mut().insert(UpstreamStatus(resp.status));
+    Ok(r)
+}
+
+fn form_urlencoded_names(q: &str) -> Vec<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        .map(|v| v.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_else(|_| vec!["_method".into()])
+}
+
+/// What replaces the Canvas origin in Link URLs: `RELAY_PUBLIC_URL` (absolute) when set, else the
+/// relay base path (a path-absolute URL, resolved against the relay's origin).
+fn relay_api_prefix(state: &AppState) -> String {
+    match &state.config.public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_string(),
+        None => state.config.path_prefix().to_string(),
+    }
+}
+
+/// Rewrites each `<url>; params` of a Link header: Canvas API URLs become relay URLs; links to
+/// anything else are dropped. `None` when nothing is left.
+pub fn rewrite_link(value: &str, canvas_origin: &str, relay_prefix: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.find('<') {
+        let after = &rest[start + 1..];
+        let end = after.find('>')?;
+        let target = &after[..end];
+        let tail = &after[end + 1..];
+        let (params, next) = match tail.find('<') {
+            Some(i) => (&tail[..i], &tail[i..]),
+            None => (tail, ""),
+        };
+        let params = params.trim().trim_end_matches(',').trim();
+        rest = next;
+        let Ok(u) = url::Url::parse(target) else { continue };
+        if u.origin().ascii_serialization() != canvas_origin || !clean_path(u.path()) {
+            continue;
+        }
+        let mut new = format!("{relay_prefix}{}", u.path());
+        if let Some(q) = u.query() {
+            new.push('?');
+            new.push_str(q);
+        }
+        out.push(format!("<{new}>{params}"));
+    }
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_rewrite() {
+        let v = "<https://c.example/api/v1/courses?page=2&per_page=10>; rel=\"next\",<https://c.example/api/v1/courses?page=1&per_page=10>; rel=\"first\", <https://evil.example/api/v1/x>; rel=\"last\"";
+        let r = rewrite_link(v, "https://c.example", "/relay").unwrap();
+        assert_eq!(r, "</relay/api/v1/courses?page=2&per_page=10>; rel=\"next\", </relay/api/v1/courses?page=1&per_page=10>; rel=\"first\"");
+        let abs = rewrite_link("<https://c.example/api/v1/a>; rel=\"next\"", "https://c.example", "https://relay.example/r").unwrap();
+        assert_eq!(abs, "<https://relay.example/r/api/v1/a>; rel=\"next\"");
+        assert!(rewrite_link("<https://c.example/login/oauth2/auth>; rel=\"next\"", "https://c.example", "").is_none());
+        assert!(rewrite_link("garbage", "https://c.example", "").is_none());
+    }
+
+    #[test]
+    fn paths() {
+        assert!(clean_path("/api/v1/users/self"));
+        for bad in ["/api/v1/../login", "/api/v1//x", "/api/v1/%2e%2e/x", "/api/v1/a%2fb", "/api/v2/x", "/api/v1/a\\b"] {
+            assert!(!clean_path(bad), "{bad}");
+        }
+    }
+}

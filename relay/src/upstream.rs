@@ -1,0 +1,193 @@
+//! Calls to Canvas (R1, R6): one client, redirects never followed, TLS verified (rustls with the
+//! webpki roots), connect and total deadlines, bodies capped while streaming, in-flight calls capped.
+//! Errors never carry the URL (it may hold a query) or the body (it may hold tokens).
+
+use crate::config::RelayConfig;
+use crate::error::RelayError;
+use axum::http::HeaderMap;
+use bytes::{Bytes, BytesMut};
+use canvas_oauth_core::{CanvasTokenResponse, ErrorBody};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a request waits for an upstream slot before the relay answers 503.
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// Retry-After used when Canvas throttles without saying for how long.
+const DEFAULT_RETRY_AFTER: u64 = 5;
+
+pub struct Upstream {
+    pub client: reqwest::Client,
+    slots: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+/// A fully read upstream answer.
+pub struct UpstreamResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Upstream {
+    pub fn new(config: &RelayConfig) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.upstream_timeout)
+            .https_only(config.canvas_url.scheme() == "https")
+            .user_agent(concat!("canvas-oauth-relay/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(16)
+            .build()
+            .expect("reqwest client with rustls builds");
+        Self { client, slots: Arc::new(Semaphore::new(config.max_inflight)), timeout: config.upstream_timeout }
+    }
+
+    /// Sends `request` and reads at most `cap` bytes of body, within the total deadline.
+    /// 3xx → 502 (never followed); connect failure → 502; deadline → 504; oversized → 502.
+    pub async fn send(&self, request: reqwest::RequestBuilder, cap: usize) -> Result<UpstreamResponse, RelayError> {
+        let _permit = match tokio::time::timeout(QUEUE_WAIT, self.slots.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(RelayError::unavailable("the relay is at its limit of calls to Canvas", 1)),
+        };
+        let call = async {
+            let resp = request.send().await.map_err(classify)?;
+            let status = resp.status().as_u16();
+            if (300..400).contains(&status) {
+                return Err(RelayError::bad_gateway("Canvas answered with a redirect").with_upstream(status));
+            }
+            if resp.content_length().is_some_and(|n| n > cap as u64) {
+                return Err(RelayError::bad_gateway("Canvas's answer is too large").with_upstream(status));
+            }
+            let headers = resp.headers().clone();
+            let body = read_capped(resp, cap).await.map_err(|e| e.with_upstream(status))?;
+            Ok(UpstreamResponse { status, headers, body })
+        };
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err(RelayError::timeout()),
+        }
+    }
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, RelayError> {
+    let mut buf = BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > cap {
+                    return Err(RelayError::bad_gateway("Canvas's answer is too large"));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) => return Err(classify(e)),
+        }
+    }
+}
+
+fn classify(e: reqwest::Error) -> RelayError {
+    if e.is_timeout() {
+        RelayError::timeout()
+    } else if e.is_connect() {
+        RelayError::bad_gateway("Canvas could not be reached")
+    } else {
+        RelayError::bad_gateway("the connection to Canvas failed")
+    }
+}
+
+/// Canvas throttling: 403 with `Rate Limit Exceeded`, or a 403 carrying Canvas's rate-limit header
+/// with nothing left (canvas throttling middleware).
+pub fn is_throttled(resp: &UpstreamResponse) -> bool {
+    if resp.status != 403 {
+        return false;
+    }
+    let remaining_exhausted = resp
+        .headers
+        .get("x-rate-limit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .is_some_and(|n| n <= 0.0);
+    remaining_exhausted || contains_ci(&resp.body, b"rate limit exceeded")
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+pub fn throttled(resp: &UpstreamResponse) -> RelayError {
+    let retry = resp
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| (1..=3600).contains(n))
+        .unwrap_or(DEFAULT_RETRY_AFTER);
+    RelayError::unavailable("Canvas is throttling requests; retry later", retry).with_upstream(resp.status)
+}
+
+/// Sanitises Canvas's `error_description`: plain text, at most 300 characters.
+pub fn clean_description(d: Option<&str>) -> Option<String> {
+    let text = canvas_oauth_core::plain_text(d?);
+    let text: String = text.chars().take(300).collect();
+    (!text.is_empty()).then_some(text)
+}
+
+/// A token-endpoint OAuth error from Canvas (400/401 JSON `{error, error_description}`).
+pub struct OAuthError {
+    pub status: u16,
+    pub error: String,
+    pub description: Option<String>,
+}
+
+/// How the token endpoint answered.
+pub enum TokenOutcome {
+    Ok(CanvasTokenResponse),
+    OAuth(OAuthError),
+}
+
+/// Classifies a token-endpoint answer (canvas-oauth2.md §3, §7): 200 parsed strictly; 400/401
+/// OAuth JSON errors returned for the route to map; throttling → 503; anything else → 502.
+pub fn token_outcome(resp: &UpstreamResponse) -> Result<TokenOutcome, RelayError> {
+    match resp.status {
+        200 => canvas_oauth_core::parse_token_response(&resp.body)
+            .map(TokenOutcome::Ok)
+            .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(200)),
+        400 | 401 => match oauth_error_body(&resp.body) {
+            Some(body) => Ok(TokenOutcome::OAuth(OAuthError {
+                status: resp.status,
+                error: body.error,
+                description: clean_description(body.error_description.as_deref()),
+            })),
+            None => Err(RelayError::bad_gateway("Canvas sent an unusable error response").with_upstream(resp.status)),
+        },
+        403 => Err(throttled(resp)),
+        s => Err(RelayError::bad_gateway("Canvas failed").with_upstream(s)),
+    }
+}
+
+fn oauth_error_body(body: &[u8]) -> Option<ErrorBody> {
+    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    let ok = !parsed.error.is_empty() && parsed.error.len() <= 64 && parsed.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    ok.then_some(parsed)
+}
+
+/// Maps a token-endpoint OAuth error that is not about the user's grant: `invalid_client` and
+/// grant-type errors mean the relay is misconfigured (502, never blamed on the user).
+pub fn misconfigured(e: &OAuthError) -> RelayError {
+    RelayError::bad_gateway(match e.error.as_str() {
+        "invalid_client" => "Canvas refused the relay's client credentials (relay misconfigured)",
+        _ => "Canvas refused the relay's request",
+    })
+    .with_upstream(e.status)
+}
+
+/// Canvas says the refresh grant is gone (§7.4): 400 `invalid_request` "refresh_token not found",
+/// or `invalid_grant` with 400 or 401.
+pub fn grant_gone(e: &OAuthError) -> bool {
+    match (e.status, e.error.as_str()) {
+        (400 | 401, "invalid_grant") => true,
+        (400, "invalid_request") => e.description.as_deref() == Some("refresh_token not found"),
+        _ => false,
+    }
+}
