@@ -196,6 +196,18 @@ pub(crate) struct Coalescer {
 }
 
 impl Coalescer {
+    /// Drops shared results that handed out this access token (it has just been revoked).
+    pub(crate) fn forget_access(state: &AppState, access: &str) {
+        let mut map = state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (_, fut)| !matches!(fut.peek().map(|r| &**r), Some(Ok(r)) if r.access_token == access));
+    }
+
+    /// Drops any shared result for this refresh token (after a revoke, it is stale).
+    pub(crate) fn forget(state: &AppState, rt: &RefreshToken) {
+        let key: [u8; 32] = Sha256::digest(rt.secret().as_bytes()).into();
+        state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    }
+
     pub(crate) async fn refresh(state: &Arc<AppState>, rt: RefreshToken) -> RefreshResult {
         let key: [u8; 32] = Sha256::digest(rt.secret().as_bytes()).into();
         let shared = {
@@ -338,6 +350,7 @@ pub(crate) async fn revoke(
     let req: RevokeRequest = json_body(&state, &headers, body, true).await?.unwrap_or_default();
     let access = bearer(&headers)?;
     let first = delete_token(&state, &access, req.expire_sessions).await?;
+    let mut revoked = access.clone();
     let outcome = if first.status == 401 {
         // Canvas refuses to revoke an expired access token (§7.8): refresh with the cookie, retry.
         let rt = match cookie_token(&state, &cookie, &headers) {
@@ -348,9 +361,15 @@ pub(crate) async fn revoke(
         };
         let refreshed = Coalescer::refresh(&state, rt).await;
         match &*refreshed {
-            Ok(r) => delete_token(&state, &r.access_token, req.expire_sessions).await?,
+            Ok(r) => {
+                revoked = r.access_token.clone();
+                delete_token(&state, &r.access_token, req.expire_sessions).await?
+            }
             Err(e) if e.clear_cookie => {
                 // The grant is already gone at Canvas: nothing is left to revoke.
+                if let Ok((rt, _)) = cookie_token(&state, &cookie, &headers) {
+                    Coalescer::forget(&state, &rt);
+                }
                 let mut resp = json_response(StatusCode::OK, b"{}".to_vec(), e.upstream_status.unwrap_or(400));
                 resp.extensions_mut().insert(ClearCookie);
                 return Ok(resp);
@@ -362,6 +381,10 @@ pub(crate) async fn revoke(
     };
     match outcome.status {
         200 => {
+            if let Ok((rt, _)) = cookie_token(&state, &cookie, &headers) {
+                Coalescer::forget(&state, &rt);
+            }
+            Coalescer::forget_access(&state, &revoked);
             let forward_url = serde_json::from_slice::<serde_json::Value>(&outcome.body)
                 .ok()
                 .and_then(|v| v.get("forward_url").and_then(|u| u.as_str()).map(str::to_string))
@@ -453,7 +476,7 @@ pub(crate) async fn lti_token(
     body: Body,
 ) -> Result<Response, RelayError> {
     let Some(lti) = &state.config.lti else {
-        return Err(RelayError::new(StatusCode::NOT_FOUND, "not_found", "LTI is not configured on this relay"));
+        return Err(RelayError::new(StatusCode::NOT_FOUND, "invalid_request", "LTI is not configured on this relay"));
     };
     no_query(&uri)?;
     let req: LtiTokenRequest = json_body(&state, &headers, body, false).await?.expect("not empty");
