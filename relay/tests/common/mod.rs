@@ -146,6 +146,7 @@ pub type Behave = Arc<dyn Fn(&Seen) -> Response + Send + Sync>;
 
 pub struct Fake {
     pub url: String,
+    pub delay: Arc<Mutex<Duration>>,
     pub count: Arc<AtomicUsize>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     behave: Arc<Mutex<Behave>>,
@@ -158,6 +159,10 @@ impl Fake {
     pub fn last(&self) -> Seen {
         self.seen.lock().unwrap().last().cloned().expect("a request")
     }
+    /// Waits this long (asynchronously) before answering.
+    pub fn set_delay(&self, d: Duration) {
+        *self.delay.lock().unwrap() = d;
+    }
     pub fn set(&self, f: impl Fn(&Seen) -> Response + Send + Sync + 'static) {
         *self.behave.lock().unwrap() = Arc::new(f);
     }
@@ -165,6 +170,7 @@ impl Fake {
 
 #[derive(Clone)]
 struct FakeState {
+    delay: Arc<Mutex<Duration>>,
     count: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
     behave: Arc<Mutex<Behave>>,
@@ -182,12 +188,17 @@ async fn fake_handler(State(s): State<FakeState>, req: Request) -> Response {
     };
     s.count.fetch_add(1, Ordering::SeqCst);
     s.seen.lock().unwrap().push(seen.clone());
+    let delay = *s.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let f = s.behave.lock().unwrap().clone();
     f(&seen)
 }
 
 pub async fn fake(f: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> Fake {
     let state = FakeState {
+        delay: Arc::new(Mutex::new(Duration::ZERO)),
         count: Arc::new(AtomicUsize::new(0)),
         seen: Arc::new(Mutex::new(Vec::new())),
         behave: Arc::new(Mutex::new(Arc::new(f))),
@@ -196,7 +207,7 @@ pub async fn fake(f: impl Fn(&Seen) -> Response + Send + Sync + 'static) -> Fake
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Fake { url, count: state.count, seen: state.seen, behave: state.behave }
+    Fake { url, delay: state.delay, count: state.count, seen: state.seen, behave: state.behave }
 }
 
 pub fn json_resp(status: u16, v: serde_json::Value) -> Response {

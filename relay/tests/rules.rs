@@ -1,0 +1,436 @@
+//! A negative test for each relay rule R1–R8 (shared/security.md). Where nothing should reach
+//! Canvas, a counting fake Canvas proves that nothing did.
+
+mod common;
+use axum::response::IntoResponse;
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+fn ok_token(_: &Seen) -> axum::response::Response {
+    json_resp(200, token_body("at-1", Some("rt-1")))
+}
+
+async fn setup() -> (Fake, String) {
+    let f = fake(ok_token).await;
+    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET)).await;
+    (f, relay)
+}
+
+async fn cookie_from(relay: &str) -> String {
+    let resp = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    cookie_pair(&resp).unwrap()
+}
+
+#[tokio::test]
+async fn r1_upstream_values_come_from_configuration_only() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen = f.last();
+    assert_eq!((seen.method.as_str(), seen.path.as_str(), seen.query.as_deref()), ("POST", "/login/oauth2/token", None));
+    let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&seen.body).unwrap();
+    assert_eq!(form["client_id"], CLIENT_ID);
+    assert_eq!(form["client_secret"], SECRET);
+    assert_eq!(form["redirect_uri"], REDIRECT);
+    assert_eq!(form["grant_type"], "authorization_code");
+    assert_eq!(form["code_verifier"], VERIFIER);
+    // The proxy cannot be pointed elsewhere: odd paths are refused before any call.
+    let n = f.count();
+    for path in ["/api/v1/../login/oauth2/token", "/api/v1/%2e%2e/login", "/api/v1//evil.example/x", "/api/v1/a%2Fb"] {
+        let r = c.get(format!("{relay}{path}")).bearer_auth("t").send().await.unwrap();
+        assert!(matches!(r.status().as_u16(), 400 | 403 | 404), "{path}: {}", r.status());
+    }
+    assert_eq!(f.count(), n, "nothing reached Canvas");
+    // Redirects are never followed: a 302 becomes 502 and its target is not called.
+    let target = fake(|_| json_resp(200, json!({}))).await;
+    let loc = format!("{}/stolen", target.url);
+    f.set(move |_| (axum::http::StatusCode::FOUND, [("location", loc.clone())]).into_response());
+    let r = c.get(format!("{relay}/api/v1/users/self")).bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(target.count(), 0);
+}
+
+#[tokio::test]
+async fn r2_parameter_allow_lists() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let long = "a".repeat(129);
+    let bodies = [
+        json!({"code": "c", "code_verifier": VERIFIER, "client_secret": "x"}).to_string(),
+        json!({"code": "c", "code_verifier": VERIFIER, "client_id": "1"}).to_string(),
+        json!({"code": "c", "code_verifier": VERIFIER, "redirect_uri": "https://evil.example/"}).to_string(),
+        json!({"code": "c", "code_verifier": VERIFIER, "replace_tokens": "1"}).to_string(),
+        json!({"code": "c", "code_verifier": VERIFIER, "_method": "DELETE"}).to_string(),
+        format!(r#"{{"code":"c","code":"d","code_verifier":"{VERIFIER}"}}"#),
+        json!({"code": "c"}).to_string(),
+        json!({"code": "c", "code_verifier": "short"}).to_string(),
+        json!({"code": "c", "code_verifier": long}).to_string(),
+        json!({"code": "c", "code_verifier": format!("{}+", &VERIFIER[..43])}).to_string(),
+        json!({"code": "", "code_verifier": VERIFIER}).to_string(),
+        json!({"code": "a b", "code_verifier": VERIFIER}).to_string(),
+        json!(["c", VERIFIER]).to_string(),
+        "code=c&code_verifier=x".to_string(),
+        String::new(),
+    ];
+    for body in &bodies {
+        let r = post(&c, &format!("{relay}/token")).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+        let (st, b) = json(r).await;
+        assert_eq!(st, 400, "{body}: {b}");
+        assert_eq!(b["error"], "invalid_request", "{body}");
+    }
+    // Query parameters are refused too.
+    let r = json_post(&c, &format!("{relay}/token?client_secret=x"), json!({"code": "c", "code_verifier": VERIFIER})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = json_post(&c, &format!("{relay}/refresh"), json!({"refresh_token": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true, "x": 1})).bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = c.get(format!("{relay}/api/v1/users/self?access_token=x")).bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+}
+
+#[tokio::test]
+async fn r3_cookie_is_sealed_bound_and_flagged() {
+    let f = fake(ok_token).await;
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.public_url = Some("https://app.example.edu/".parse().unwrap());
+    let relay = start_relay(cfg).await;
+    let c = client();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let sc = set_cookie(&resp).unwrap();
+    assert!(sc.starts_with("__Host-canvas_relay_rt=v1.k1."), "{sc}");
+    for flag in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/;"] {
+        assert!(sc.contains(flag), "{sc}");
+    }
+    assert!(!sc.contains("rt-1") && !sc.to_ascii_lowercase().contains("domain="), "{sc}");
+    let (_, body) = json(resp).await;
+    assert!(!body.to_string().contains("rt-1"), "no refresh token in the body");
+
+    // Non-root base path over https: __Secure- (a __Host- cookie must have Path=/).
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.public_url = Some("https://app.example.edu/relay".parse().unwrap());
+    cfg.base_path = "/relay".into();
+    let relay2 = start_relay(cfg).await;
+    let resp = json_post(&c, &format!("{relay2}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let sc = set_cookie(&resp).unwrap();
+    assert!(sc.starts_with("__Secure-canvas_relay_rt=") && sc.contains("Path=/relay;") && sc.contains("Secure"), "{sc}");
+
+    // Tampered, foreign and retired-key cookies are refused without calling Canvas.
+    let (f, relay) = setup().await;
+    let good = cookie_from(&relay).await;
+    let n = f.count();
+    let mut tampered = good.clone();
+    tampered.pop();
+    tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+    let other = fake(ok_token).await;
+    let other_relay = start_relay(config(&other.url, "10000000000002", SECRET)).await; // same key, other client_id
+    let foreign = cookie_from(&other_relay).await;
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.cookie_keys = vec![key("k2", 2)];
+    let retired_relay = start_relay(cfg).await;
+    for (relay, cookie) in [(&relay, &tampered), (&relay, &foreign), (&retired_relay, &good)] {
+        let r = post(&c, &format!("{relay}/refresh")).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
+        let (_, b) = json(r).await;
+        assert_eq!(b["error"], "invalid_grant");
+    }
+    assert_eq!(f.count(), n, "nothing reached Canvas");
+    let r = post(&c, &format!("{relay}/refresh")).send().await.unwrap();
+    let (st, b) = json(r).await;
+    assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "no cookie at all");
+
+    // Rotation: new key first, old key still read; the cookie is re-sealed with the new key.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.cookie_keys = vec![key("k2", 2), key("k1", 1)];
+    let rotated = start_relay(cfg).await;
+    let r = post(&c, &format!("{rotated}/refresh")).header("cookie", &good).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(set_cookie(&r).unwrap().starts_with("canvas_relay_rt=v1.k2."));
+    let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&f.last().body).unwrap();
+    assert_eq!(form["refresh_token"], "rt-1");
+}
+
+#[tokio::test]
+async fn r4_origin_header_and_cors() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let url = format!("{relay}/token");
+    let body = json!({"code": "c0de", "code_verifier": VERIFIER}).to_string();
+    let cases = [
+        c.post(&url).header("x-canvas-relay", "1"),
+        c.post(&url).header("x-canvas-relay", "1").header("origin", "https://evil.example"),
+        c.post(&url).header("x-canvas-relay", "1").header("origin", "null"),
+        c.post(&url).header("origin", ORIGIN),
+        c.post(&url).header("origin", ORIGIN).header("x-canvas-relay", "0"),
+    ];
+    for req in cases {
+        let r = req.header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let (_, b) = json(r).await;
+        assert_eq!(b["error"], "access_denied");
+    }
+    // A cross-site form post (no custom header possible) gets nowhere.
+    let r = c.post(&url).header("origin", "https://evil.example").header("content-type", "application/x-www-form-urlencoded").body("code=x").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+    // CORS: an allow-listed origin is echoed exactly, with Vary: Origin; others get nothing.
+    let pre = c.request(reqwest::Method::OPTIONS, &url).header("origin", ORIGIN).header("access-control-request-method", "POST").send().await.unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(pre.headers()["access-control-allow-origin"], ORIGIN);
+    assert_eq!(pre.headers()["vary"], "Origin");
+    assert!(pre.headers()["access-control-allow-headers"].to_str().unwrap().contains("x-canvas-relay"));
+    let pre = c.request(reqwest::Method::OPTIONS, &url).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(pre.status(), 403);
+    assert!(pre.headers().get("access-control-allow-origin").is_none());
+    // Only POST for exchange, refresh and revoke.
+    for path in ["/token", "/refresh", "/revoke"] {
+        let r = c.get(format!("{relay}{path}")).header("origin", ORIGIN).send().await.unwrap();
+        assert_eq!(r.status(), 405, "{path}");
+    }
+    // State-changing API calls need the header too.
+    let r = c.post(format!("{relay}/api/v1/courses")).header("origin", ORIGIN).bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(f.count(), 0);
+}
+
+#[tokio::test]
+async fn r5_upstream_errors_are_reduced_to_oauth_codes() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let cookie = cookie_from(&relay).await;
+    let cases: Vec<(u16, &str, Box<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>)> = vec![
+        (502, "server_error", Box::new(|_| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html><body>Error rt-1 standin-secret-web</body></html>").into_response())),
+        (502, "server_error", Box::new(|_| json_resp(401, json!({"error": "invalid_client", "error_description": "invalid client"})))),
+        (502, "server_error", Box::new(|_| json_resp(400, json!({"error": "unsupported_grant_type"})))),
+        (401, "invalid_grant", Box::new(|_| json_resp(400, json!({"error": "invalid_request", "error_description": "refresh_token not found"})))),
+        (401, "invalid_grant", Box::new(|_| json_resp(400, json!({"error": "invalid_grant"})))),
+        (401, "invalid_grant", Box::new(|_| json_resp(401, json!({"error": "invalid_grant"})))),
+        (502, "server_error", Box::new(|_| json_resp(400, json!({"error": "invalid_request", "error_description": "something else"})))),
+    ];
+    for (want, error, behave) in cases {
+        f.set(behave);
+        tokio::time::sleep(Duration::from_millis(2100)).await; // no shared result from the last case
+        let r = post(&c, &format!("{relay}/refresh")).header("cookie", &cookie).send().await.unwrap();
+        let cleared = set_cookie(&r).is_some_and(|s| s.contains("Max-Age=0"));
+        let text = r.headers().iter().map(|(k, v)| format!("{k}: {v:?}\n")).collect::<String>();
+        let (st, b) = json(r).await;
+        assert_eq!((st, b["error"].as_str().unwrap()), (want, error), "{b}");
+        assert_eq!(cleared, error == "invalid_grant", "cookie cleared only when the grant is gone");
+        let all = format!("{text}{b}");
+        assert!(!all.contains("<html") && !all.contains("rt-1") && !all.contains(SECRET), "{all}");
+    }
+}
+
+#[tokio::test]
+async fn r6_limits() {
+    let (f, relay) = setup().await;
+    let c = client();
+    // Body over 8 KiB → 413, nothing forwarded.
+    let big = json!({"code": "c".repeat(9000), "code_verifier": VERIFIER});
+    let r = json_post(&c, &format!("{relay}/token"), big).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(f.count(), 0);
+    // Per-client rate limit → 429 + Retry-After.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.rate_limit_per_minute = 3;
+    let limited = start_relay(cfg).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = post(&c, &format!("{limited}/refresh")).send().await.unwrap();
+        if r.status() == 429 {
+            let ra: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!(ra >= 1);
+            let (_, b) = json(r).await;
+            assert_eq!(b["error"], "rate_limited");
+            statuses.push(429);
+        } else {
+            statuses.push(r.status().as_u16());
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
+    // The health check is not limited.
+    assert_eq!(c.get(format!("{limited}/health")).send().await.unwrap().status(), 200);
+    // In-flight cap: with one slot held by a slow call, the next waits then gets 503.
+    let slow = fake(|_| json_resp(200, token_body("at", Some("rt")))).await;
+    slow.set_delay(Duration::from_millis(2600));
+    let mut cfg = config(&slow.url, CLIENT_ID, SECRET);
+    cfg.max_inflight = 1;
+    cfg.upstream_timeout = Duration::from_secs(4);
+    let capped = start_relay(cfg).await;
+    let body = json!({"code": "c0de", "code_verifier": VERIFIER});
+    let a = json_post(&c, &format!("{capped}/token"), body.clone()).send();
+    let b = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        json_post(&c, &format!("{capped}/token"), body.clone()).send().await
+    };
+    let (a, b) = tokio::join!(a, b);
+    assert_eq!(a.unwrap().status(), 200);
+    let b = b.unwrap();
+    assert_eq!(b.status(), 503);
+    assert!(b.headers().contains_key("retry-after"));
+    assert_eq!(slow.count(), 1);
+}
+
+#[tokio::test]
+async fn r7_no_store_and_headers_stripped_both_ways() {
+    let f = fake(|s| {
+        if s.path.starts_with("/api/") {
+            (
+                axum::http::StatusCode::OK,
+                [
+                    ("content-type", "application/json"),
+                    ("set-cookie", "_normandy_session=abc; path=/"),
+                    ("x-rate-limit-remaining", "700.5"),
+                    ("x-request-cost", "0.25"),
+                    ("cache-control", "max-age=3600"),
+                    ("keep-alive", "timeout=5"),
+                    ("x-secret-internal", "1"),
+                ],
+                "{\"id\":1}",
+            )
+                .into_response()
+        } else {
+            json_resp(200, token_body("at", Some("rt")))
+        }
+    })
+    .await;
+    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET)).await;
+    let c = client();
+    let r = c
+        .get(format!("{relay}/api/v1/users/self"))
+        .bearer_auth("tok")
+        .header("cookie", "canvas_relay_rt=v1.k1.xyz; other=1")
+        .header("x-forwarded-for", "1.2.3.4")
+        .header("proxy-authorization", "Basic eA==")
+        .header("te", "trailers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert!(h.get("set-cookie").is_none());
+    assert!(h.get("keep-alive").is_none() && h.get("x-secret-internal").is_none());
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-rate-limit-remaining"], "700.5");
+    assert_eq!(h["x-request-cost"], "0.25");
+    let seen = f.last();
+    for name in ["cookie", "x-forwarded-for", "proxy-authorization", "te", "origin"] {
+        assert!(seen.headers.get(name).is_none(), "{name} forwarded");
+    }
+    assert_eq!(seen.headers["authorization"], "Bearer tok");
+    // Errors, preflights and 404s carry no-store too.
+    for r in [
+        c.get(format!("{relay}/nothing")).send().await.unwrap(),
+        post(&c, &format!("{relay}/refresh")).send().await.unwrap(),
+        c.get(format!("{relay}/health")).send().await.unwrap(),
+    ] {
+        assert_eq!(r.headers()["cache-control"], "no-store");
+    }
+}
+
+#[tokio::test]
+async fn r8_lti_scopes_and_assertion() {
+    let f = fake(|_| json_resp(200, json!({"access_token": "lti.at.x", "token_type": "Bearer", "expires_in": 3600, "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score"}))).await;
+    let dir = std::env::temp_dir().join(format!("relay-r8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keyfile = dir.join("key.pem");
+    std::fs::write(&keyfile, include_str!("data/lti-test-private.pem")).unwrap();
+    let vars = std::collections::HashMap::from([
+        ("CANVAS_URL", f.url.clone()),
+        ("CANVAS_CLIENT_ID", CLIENT_ID.to_string()),
+        ("CANVAS_CLIENT_SECRET", SECRET.to_string()),
+        ("CANVAS_REDIRECT_URI", REDIRECT.to_string()),
+        ("RELAY_ALLOWED_ORIGINS", ORIGIN.to_string()),
+        ("RELAY_COOKIE_KEYS", format!("k1:{}", b64(&[1; 32]))),
+        ("LTI_PRIVATE_KEY_FILE", keyfile.display().to_string()),
+        ("LTI_CLIENT_ID", "10000000000005".to_string()),
+        ("LTI_SCOPES", "https://purl.imsglobal.org/spec/lti-ags/scope/score".to_string()),
+    ]);
+    let relay = start_relay(canvas_oauth_relay::RelayConfig::from_lookup(|n| vars.get(n).cloned()).unwrap()).await;
+    let c = client();
+    for scope in ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "", "https://purl.imsglobal.org/spec/lti-ags/scope/score https://x/y"] {
+        let r = json_post(&c, &format!("{relay}/lti/token"), json!({"scope": scope})).send().await.unwrap();
+        let (st, b) = json(r).await;
+        assert_eq!((st, b["error"].as_str()), (400, Some("invalid_scope")), "{scope}");
+    }
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+    let r = json_post(&c, &format!("{relay}/lti/token"), json!({"scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score"})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&f.last().body).unwrap();
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert!(!form.contains_key("client_secret"));
+    let jwt = &form["client_assertion"];
+    use base64::Engine as _;
+    let dec = |s: &str| -> serde_json::Value { serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap() };
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let (header, claims) = (dec(parts[0]), dec(parts[1]));
+    assert_eq!(header["alg"], "RS256");
+    assert!(header["kid"].is_string());
+    assert_eq!(claims["iss"], "10000000000005");
+    assert_eq!(claims["sub"], "10000000000005");
+    assert_eq!(claims["aud"], format!("{}/login/oauth2/token", f.url));
+    let (iat, exp) = (claims["iat"].as_u64().unwrap(), claims["exp"].as_u64().unwrap());
+    assert!(exp > iat && exp - iat <= 300);
+    // Without a key, the route exists but refuses, and the JWKS is empty.
+    let (f2, relay2) = setup().await;
+    let r = json_post(&c, &format!("{relay2}/lti/token"), json!({"scope": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let jwks: serde_json::Value = c.get(format!("{relay2}/jwks.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(jwks, json!({"keys": []}));
+    assert_eq!(f2.count(), 0);
+}
+
+#[tokio::test]
+async fn bearer_routes_refuse_without_calling_canvas() {
+    let (f, relay) = setup().await;
+    let c = client();
+    for path in ["/revoke", "/session-url"] {
+        let r = json_post(&c, &format!("{relay}{path}"), json!({})).send().await.unwrap();
+        let (st, b) = json(r).await;
+        assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "{path}");
+        let r = json_post(&c, &format!("{relay}{path}"), json!({})).header("authorization", "Basic eDp5").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    for rt in ["https://evil.example/", "javascript:alert(1)", "/relative", &format!("{}@evil.example/", f.url)] {
+        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": rt})).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status(), 400, "{rt}");
+    }
+    let r = c.get(format!("{relay}/api/v1/users/self")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // Methods not allow-listed (config allows GET and POST).
+    let r = c.delete(format!("{relay}/api/v1/users/self")).header("origin", ORIGIN).header("x-canvas-relay", "1").bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(f.count(), 0);
+}
+
+#[cfg(not(feature = "test-hooks"))]
+#[tokio::test]
+async fn test_hooks_absent_without_the_feature() {
+    let (_f, relay) = setup().await;
+    let c = client();
+    assert_eq!(c.get(format!("{relay}/__test/stats")).send().await.unwrap().status(), 404);
+    assert_eq!(post(&c, &format!("{relay}/__test/reset")).send().await.unwrap().status(), 404);
+}
+
+#[cfg(feature = "test-hooks")]
+#[tokio::test]
+async fn test_hooks_count_requests() {
+    let (_f, relay) = setup().await;
+    let c = client();
+    cookie_from(&relay).await;
+    let _ = post(&c, &format!("{relay}/refresh")).send().await.unwrap();
+    let stats: serde_json::Value = c.get(format!("{relay}/__test/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats["token"], 1);
+    assert_eq!(stats["refresh"], 1);
+    assert_eq!(stats["api"], 0);
+    post(&c, &format!("{relay}/__test/reset")).send().await.unwrap();
+    let stats: serde_json::Value = c.get(format!("{relay}/__test/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(stats["token"], 0);
+}
