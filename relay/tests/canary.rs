@@ -1,0 +1,126 @@
+//! Canary (R5): unique canary values for the client secret, codes, tokens and session URLs;
+//! a few hundred mixed requests; no canary may appear in a response where it does not belong,
+//! nor anywhere in the captured logs.
+
+mod common;
+use axum::response::IntoResponse;
+use common::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const SECRET_CANARY: &str = "CANARYsecretZ9";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_canary_leaks() {
+    let logs = Capture::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    let n = Arc::new(AtomicUsize::new(0));
+    let counter = n.clone();
+    let f = fake(move |s| {
+        let i = counter.fetch_add(1, Ordering::SeqCst);
+        let path = s.path.as_str();
+        if path == "/login/oauth2/token" && s.method == "POST" {
+            let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&s.body).unwrap_or_default();
+            match (form.get("grant_type").map(String::as_str), i % 7) {
+                (Some("refresh_token"), 5) => json_resp(400, json!({"error": "invalid_request", "error_description": "refresh_token not found"})),
+                (_, 6) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("<html>{SECRET_CANARY} CANARYrt-{i}</html>")).into_response(),
+                (_, 4) => json_resp(400, json!({"error": "invalid_grant", "error_description": "authorization_code not found"})),
+                _ => json_resp(200, token_body(&format!("CANARYat-{i}"), Some(&format!("CANARYrt-{i}")))),
+            }
+        } else if path == "/login/oauth2/token" {
+            if i % 3 == 0 { json_resp(401, json!({"errors": {"base": "Invalid access token."}})) } else { json_resp(200, json!({})) }
+        } else if path == "/login/session_token" {
+            json_resp(200, json!({"session_url": format!("{}/courses?session_token=CANARYsession-{i}", s.headers["host"].to_str().map(|h| format!("http://{h}")).unwrap()), "requires_terms_acceptance": false}))
+        } else {
+            json_resp(if i % 4 == 0 { 401 } else { 200 }, json!({"id": 1, "name": "x"}))
+        }
+    })
+    .await;
+    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET_CANARY)).await;
+    let c = client();
+    let mut responses: Vec<(String, String, String)> = Vec::new(); // (route, headers, body)
+    let mut cookie: Option<String> = None;
+    let mut access = "CANARYat-none".to_string();
+    for round in 0..60 {
+        let code = format!("CANARYcode-{round}");
+        let r = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER})).send().await.unwrap();
+        if let Some(p) = cookie_pair(&r) {
+            if !p.ends_with('=') {
+                cookie = Some(p);
+            }
+        }
+        let (h, b) = dump(r).await;
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&b) {
+            if let Some(a) = v["access_token"].as_str() {
+                access = a.to_string();
+            }
+        }
+        responses.push(("token".into(), h, b));
+        let mut req = post(&c, &format!("{relay}/refresh"));
+        if let Some(ck) = &cookie {
+            req = req.header("cookie", ck);
+        }
+        let (h, b) = dump(req.send().await.unwrap()).await;
+        responses.push(("refresh".into(), h, b));
+        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": format!("{}/x", f.url)})).bearer_auth(&access).send().await.unwrap();
+        let (h, b) = dump(r).await;
+        responses.push(("session".into(), h, b));
+        let r = c.get(format!("{relay}/api/v1/users/self?include[]=CANARYquery-{round}")).bearer_auth(&access).send().await.unwrap();
+        let (h, b) = dump(r).await;
+        responses.push(("api".into(), h, b));
+        if round % 5 == 0 {
+            let mut req = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": round % 2 == 0})).bearer_auth(&access);
+            if let Some(ck) = &cookie {
+                req = req.header("cookie", ck);
+            }
+            let (h, b) = dump(req.send().await.unwrap()).await;
+            responses.push(("revoke".into(), h, b));
+        }
+    }
+    assert!(responses.len() >= 250, "{}", responses.len());
+    assert!(f.count() >= 200);
+    for (route, headers, body) in &responses {
+        for bad in [SECRET_CANARY, "CANARYcode", "CANARYrt", "CANARYquery"] {
+            assert!(!headers.contains(bad) && !body.contains(bad), "{bad} in {route}: {headers} {body}");
+        }
+        assert!(!headers.contains("CANARYat") && !headers.contains("CANARYsession"), "{route}: {headers}");
+        if !matches!(route.as_str(), "token" | "refresh") {
+            assert!(!body.contains("CANARYat"), "{route}: {body}");
+        }
+        if route != "session" {
+            assert!(!body.contains("CANARYsession"), "{route}: {body}");
+        }
+    }
+    // The positive control: the canaries did flow where they belong.
+    assert!(responses.iter().any(|(r, _, b)| r == "token" && b.contains("CANARYat")));
+    assert!(responses.iter().any(|(r, _, b)| r == "session" && b.contains("CANARYsession")));
+    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("relay request"), "logs were captured");
+    assert!(log.contains("upstream_status"));
+    assert!(!log.contains("CANARY"), "canary in logs:\n{}", log.lines().filter(|l| l.contains("CANARY")).collect::<Vec<_>>().join("\n"));
+}
+
+async fn dump(r: reqwest::Response) -> (String, String) {
+    let h = r.headers().iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?"))).collect::<String>();
+    (h, r.text().await.unwrap())
+}
