@@ -17,7 +17,10 @@ bash scripts/build-pkg.sh
 step "package tests (Node, release build)"
 node --test tests/node/
 
-step "browser tests (headless Chromium)"
-wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
+# The test page is served from a fixed origin so the relay can allow-list it.
+export WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:39102 WASM_BINDGEN_TEST_TIMEOUT=300
+
+step "browser tests (headless Chromium) against the stand-in and relay"
+bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
 
 step "all suites passed"

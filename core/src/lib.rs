@@ -12,6 +12,7 @@ mod error;
 mod pkce;
 mod protocol;
 mod secret;
+mod session;
 mod url;
 
 pub use authorize::{authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt};
@@ -20,6 +21,7 @@ pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_
 pub use error::{Error, ErrorCode};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
+pub use session::{flow_expired, next_link, strip_callback_params, token_due_ms};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
 pub use url::{safe_return_path, HttpUrl};
 

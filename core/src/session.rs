@@ -1,0 +1,109 @@
+//! Pure pieces of the browser session: pending-flow expiry, cleaning the address bar after a
+//! callback, the token's due time, and Canvas `Link` headers.
+
+use crate::PENDING_FLOW_TTL_SECS;
+use alloc::string::{String, ToString};
+
+/// The parameters an authorization response adds to the redirect URI; removed from the
+/// address bar after the callback (L7). Other query parameters and the fragment stay.
+const RESPONSE_PARAMS: [&str; 6] = ["code", "state", "error", "error_description", "error_uri", "iss"];
+
+/// `url` without the authorization response's parameters, for `history.replaceState` (L7).
+pub fn strip_callback_params(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((head, tail)) => (head, Some(tail)),
+        None => (url, None),
+    };
+    let (base, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
+    let kept: alloc::vec::Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or("");
+            let key = crate::form_decode(key).unwrap_or_else(|| key.to_string());
+            !RESPONSE_PARAMS.contains(&key.as_str())
+        })
+        .collect();
+    let mut out = base.to_string();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Whether a pending flow created at `created_ms` is too old at `now_ms` (L2). A creation
+/// time in the future (a clock set back) also counts as expired rather than as fresh.
+pub fn flow_expired(created_ms: f64, now_ms: f64) -> bool {
+    let age = now_ms - created_ms;
+    !(age >= -60_000.0 && age <= (PENDING_FLOW_TTL_SECS * 1000) as f64)
+}
+
+/// When to stop using an access token: receive time + `expires_in` − margin (L13).
+/// `None` when Canvas gave no `expires_in`: the token is used until a 401.
+pub fn token_due_ms(received_ms: f64, expires_in: Option<u64>, margin_secs: u64) -> Option<f64> {
+    expires_in.map(|secs| received_ms + (secs as f64 - margin_secs.min(secs / 2) as f64) * 1000.0)
+}
+
+/// The `rel="next"` URL of an RFC 8288 `Link` header as Canvas writes it
+/// (`<url>; rel="current",<url>; rel="next",...`).
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, params) = link.trim().strip_prefix('<')?.split_once('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.strip_prefix("rel=").is_some_and(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
+        });
+        is_next.then(|| target.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_only_response_params() {
+        assert_eq!(strip_callback_params("https://a/cb?code=x&state=y"), "https://a/cb");
+        assert_eq!(strip_callback_params("https://a/cb?tab=2&code=x&state=y#top"), "https://a/cb?tab=2#top");
+        assert_eq!(
+            strip_callback_params("https://a/cb?error=access_denied&error_description=no&st%61te=y&keep=1"),
+            "https://a/cb?keep=1"
+        );
+        assert_eq!(strip_callback_params("/cb?iss=x&error_uri=y"), "/cb");
+    }
+
+    #[test]
+    fn flow_expiry() {
+        let ttl = (PENDING_FLOW_TTL_SECS * 1000) as f64;
+        assert!(!flow_expired(1_000_000.0, 1_000_000.0));
+        assert!(!flow_expired(1_000_000.0, 1_000_000.0 + ttl));
+        assert!(flow_expired(1_000_000.0, 1_000_000.0 + ttl + 1.0));
+        assert!(flow_expired(1_000_000.0, 1_000_000.0 - 120_000.0), "created in the future");
+        assert!(flow_expired(f64::NAN, 1.0));
+    }
+
+    #[test]
+    fn due_time_keeps_a_margin() {
+        assert_eq!(token_due_ms(10_000.0, Some(3600), 60), Some(10_000.0 + 3_540_000.0));
+        assert_eq!(token_due_ms(0.0, Some(20), 60), Some(10_000.0), "margin at most half the lifetime");
+        assert_eq!(token_due_ms(0.0, None, 60), None);
+    }
+
+    #[test]
+    fn reads_canvas_link_headers() {
+        let header = "<https://c/api/v1/courses?page=1&per_page=10>; rel=\"current\",\
+                      <https://c/api/v1/courses?page=2&per_page=10>; rel=\"next\",\
+                      <https://c/api/v1/courses?page=1&per_page=10>; rel=\"first\",\
+                      <https://c/api/v1/courses?page=3&per_page=10>; rel=\"last\"";
+        assert_eq!(next_link(header).as_deref(), Some("https://c/api/v1/courses?page=2&per_page=10"));
+        assert_eq!(next_link("<https://c/x?page=3>; rel=\"last\""), None);
+        assert_eq!(next_link(""), None);
+        assert_eq!(next_link("<https://c/x>; rel=next"), Some("https://c/x".into()));
+        assert_eq!(next_link("garbage, <unterminated; rel=\"next\""), None);
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts the stand-in Canvas and the relay on 127.0.0.1, runs the given command, stops both.
+# Used by the browser tests: the relay is built with `test-hooks` (request counters) and the
+# stand-in with short-lived access tokens so refreshes happen during a test.
+#   STANDIN_PORT (39100)  RELAY_PORT (39101)  PAGE_ORIGIN (http://127.0.0.1:39102)
+#   SILENT_PORT (39103)  ACCESS_TOKEN_TTL (seconds, 4); port 39104 is kept free (refused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+STANDIN_PORT=${STANDIN_PORT:-39100}
+RELAY_PORT=${RELAY_PORT:-39101}
+PAGE_ORIGIN=${PAGE_ORIGIN:-http://127.0.0.1:39102}
+logs=${SERVER_LOGS:-target/server-logs}
+mkdir -p "$logs"
+
+cargo build --quiet -p canvas-standin --bin canvas-standin
+cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
+
+pids=()
+stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT
+
+# Waits until a server's log shows its "listening on" line (or it dies, or 30 s pass).
+wait_listening() {
+  local log=$1 pid=$2
+  for _ in $(seq 300); do
+    grep -q "listening on" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log:" >&2; cat "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "server did not start in 30 s; its log:" >&2; cat "$log" >&2; return 1
+}
+
+target/debug/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --test-hooks \
+  --access-token-ttl "${ACCESS_TOKEN_TTL:-4}" >"$logs/standin.log" 2>&1 &
+pids+=($!); wait_listening "$logs/standin.log" $!
+
+CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" \
+CANVAS_CLIENT_ID=10000000000001 \
+CANVAS_CLIENT_SECRET=standin-secret-web \
+CANVAS_REDIRECT_URI="$PAGE_ORIGIN/callback" \
+RELAY_LISTEN="127.0.0.1:$RELAY_PORT" \
+RELAY_ALLOWED_ORIGINS="$PAGE_ORIGIN" \
+RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
+RELAY_RATE_LIMIT_PER_MINUTE=100000 \
+  target/debug/canvas-oauth-relay >"$logs/relay.log" 2>&1 &
+pids+=($!); wait_listening "$logs/relay.log" $!
+
+# A server that accepts connections and never answers: the relay-timeout tests point at it.
+python3 -u -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128); held = []
+print("silent server listening on", sys.argv[1])
+while True: held.append(s.accept()[0])
+' "${SILENT_PORT:-39103}" >"$logs/silent.log" 2>&1 &
+pids+=($!); wait_listening "$logs/silent.log" $!
+
+export CANVAS_TEST_STANDIN="http://127.0.0.1:$STANDIN_PORT" CANVAS_TEST_RELAY="http://127.0.0.1:$RELAY_PORT" \
+  CANVAS_TEST_SILENT="http://127.0.0.1:${SILENT_PORT:-39103}"
+"$@"

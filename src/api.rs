@@ -1,0 +1,151 @@
+//! `auth.fetch` and `auth.paginate`: the Canvas API through the relay's `/api/v1` proxy.
+
+use crate::auth::Inner;
+use crate::error::js_error;
+use crate::js::{get, object, set, window};
+use crate::relay::{read_capped, Deadline};
+use canvas_oauth_core::{next_link, Error, ErrorCode, RELAY_HEADER};
+use js_sys::{Object, Promise, JSON};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::{Request, RequestInit, Response};
+
+/// Canvas's answer for a token it does not accept, which includes an hourly-expired one
+/// (canvas-oauth2.md §6.3): the only 401 that is worth one refresh.
+const INVALID_TOKEN: &str = "Invalid access token.";
+
+#[wasm_bindgen(inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }")]
+extern "C" {
+    #[wasm_bindgen(js_name = asyncIterable)]
+    fn async_iterable(iterator: JsValue) -> JsValue;
+}
+
+/// The relay URL for a Canvas API path (`/api/v1/...`) or a relay URL from a `Link` header.
+/// Anything else is refused: the token must never be sent anywhere but the relay.
+fn api_url(inner: &Inner, path: &str) -> Result<String, JsValue> {
+    let relay = &inner.config.relay;
+    let under_api = |p: &str| p == "/api/v1" || p.starts_with("/api/v1/") || p.starts_with("/api/v1?");
+    if under_api(path) {
+        return Ok(format!("{relay}{path}"));
+    }
+    if let Some(rest) = path.strip_prefix(relay.as_str()) {
+        if under_api(rest) {
+            return Ok(path.to_owned());
+        }
+    }
+    Err(js_error(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self")))
+}
+
+fn request(url: &str, init: &JsValue, signal: &web_sys::AbortSignal, token: &str) -> Result<Request, JsValue> {
+    let init: RequestInit = Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() })).unchecked_into();
+    if get(&init, "signal").is_undefined() {
+        init.set_signal(Some(signal));
+    }
+    let request = Request::new_with_str_and_init(url, &init)
+        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
+    request.headers().set("Authorization", &format!("Bearer {token}"))?;
+    request.headers().set(RELAY_HEADER, "1")?;
+    Ok(request)
+}
+
+async fn send(request: &Request, deadline: &Deadline) -> Result<Response, JsValue> {
+    match JsFuture::from(window()?.fetch_with_request(request)).await {
+        Ok(response) => Ok(response.unchecked_into()),
+        // The caller's own AbortSignal keeps its own AbortError.
+        Err(error) if !deadline.expired() && request.signal().aborted() => Err(error),
+        Err(_) => Err(js_error(deadline.fetch_error())),
+    }
+}
+
+async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
+    if response.status() != 401 {
+        return false;
+    }
+    let Ok(copy) = response.clone() else { return false };
+    let Ok(text) = read_capped(&copy, 16 * 1024, deadline).await else { return false };
+    let Ok(body) = JSON::parse(&text) else { return false };
+    get(&get(&get(&body, "errors"), "0"), "message").as_string().as_deref() == Some(INVALID_TOKEN)
+}
+
+pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, JsValue> {
+    let url = api_url(inner, path)?;
+    let token = inner.access_token().await?;
+    let deadline = Deadline::start(inner.config.timeout_ms)?;
+    let first = request(&url, init, &deadline.controller.signal(), &token)?;
+    // Kept unsent for the retry: a Request's body can be read only once.
+    let spare = first.clone()?;
+    let response = send(&first, &deadline).await?;
+    if !is_invalid_token(&response, &deadline).await {
+        return Ok(response);
+    }
+    // L13: refresh once, retry once, never loop.
+    let token = inner.refresh(Some(token)).await?;
+    spare.headers().set("Authorization", &format!("Bearer {token}"))?;
+    let deadline = Deadline::start(inner.config.timeout_ms)?;
+    send(&spare, &deadline).await
+}
+
+/// The pages of a list, as an async iterator of each page's parsed JSON.
+pub(crate) fn paginate(inner: Rc<Inner>, path: String) -> Result<JsValue, JsValue> {
+    api_url(&inner, &path)?;
+    Ok(async_iterable(Pages { inner, next: Rc::new(RefCell::new(Some(path))) }.into()))
+}
+
+#[wasm_bindgen]
+pub struct Pages {
+    inner: Rc<Inner>,
+    next: Rc<RefCell<Option<String>>>,
+}
+
+#[wasm_bindgen]
+impl Pages {
+    /// The async-iterator protocol: `{ value: page, done: false }`, then `{ done: true }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<unknown>>")]
+    pub fn next(&self) -> Promise {
+        let inner = self.inner.clone();
+        let next = self.next.clone();
+        future_to_promise(async move {
+            let result = object();
+            let Some(path) = next.borrow_mut().take() else {
+                set(&result, "done", true);
+                set(&result, "value", JsValue::UNDEFINED);
+                return Ok(result);
+            };
+            let response = fetch(&inner, &path, &JsValue::UNDEFINED).await?;
+            if !response.ok() {
+                let code = match response.status() {
+                    401 => ErrorCode::NotSignedIn,
+                    429 | 503 => ErrorCode::RateLimited,
+                    _ => ErrorCode::RelayError,
+                };
+                return Err(js_error(Error::new(code, format!("Canvas answered HTTP {} for a page", response.status()))));
+            }
+            let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
+            if let Some(mut url) = next_link(&link) {
+                // The relay writes path-absolute links unless it knows its public URL.
+                if url.starts_with('/') && !url.starts_with("//") {
+                    url = format!("{}{url}", inner.config.relay_origin);
+                }
+                api_url(&inner, &url).map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay")))?;
+                *next.borrow_mut() = Some(url);
+            }
+            let page = JsFuture::from(response.json()?)
+                .await
+                .map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a page is not JSON")))?;
+            set(&result, "done", false);
+            set(&result, "value", page);
+            Ok(result)
+        })
+    }
+
+    /// Ends the iteration early (`break` in `for await`).
+    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<unknown>>")]
+    pub fn finish(&self) -> Promise {
+        self.next.borrow_mut().take();
+        let result = object();
+        set(&result, "done", true);
+        Promise::resolve(&result)
+    }
+}

@@ -1,0 +1,69 @@
+//! `new CanvasAuth(options)`: every option checked up front; a bad one throws `config_invalid`
+//! naming the field.
+
+use crate::error::js_error;
+use crate::js::{get, opt_number, opt_string, opt_strings, window};
+use canvas_oauth_core::{normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl};
+use wasm_bindgen::prelude::*;
+
+pub(crate) struct Config {
+    pub canvas: CanvasUrl,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Absolute relay base URL, no trailing slash.
+    pub relay: String,
+    /// The relay's origin, to resolve the path-absolute URLs in its `Link` headers.
+    pub relay_origin: String,
+    pub scopes: Vec<String>,
+    pub timeout_ms: f64,
+    pub refresh_margin_secs: u64,
+}
+
+fn invalid(field: &str, why: &str) -> JsValue {
+    js_error(Error::new(ErrorCode::ConfigInvalid, format!("{field}: {why}")))
+}
+
+fn required(options: &JsValue, field: &str) -> Result<String, JsValue> {
+    opt_string(options, field, ErrorCode::ConfigInvalid)?.ok_or_else(|| invalid(field, "is required"))
+}
+
+impl Config {
+    pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        if !options.is_object() {
+            return Err(invalid("options", "must be an object"));
+        }
+        let canvas = CanvasUrl::parse(&required(options, "canvasUrl")?).map_err(js_error)?;
+        let client_id = get(options, "clientId");
+        // A whole number is accepted too; formatted as an integer (float formatting costs ~15 KB of wasm).
+        let as_integer = |n: f64| (n.fract() == 0.0 && (1.0..9.0e15).contains(&n)).then(|| (n as u64).to_string());
+        let client_id = client_id.as_string().or_else(|| client_id.as_f64().and_then(as_integer)).unwrap_or_default();
+        let client_id = parse_client_id(&client_id).map_err(js_error)?;
+        let redirect_uri = parse_redirect_uri(&required(options, "redirectUri")?).map_err(js_error)?;
+        let (relay, relay_origin) = relay_base(&required(options, "relayUrl")?)?;
+        let scopes = opt_strings(options, "scopes", ErrorCode::ConfigInvalid)?.unwrap_or_default();
+        let scopes = normalize_scopes(&scopes).map_err(|e| invalid("scopes", &e.description))?;
+        let timeout_ms = opt_number(options, "timeoutMs", 15_000.0, (100.0, 120_000.0))?;
+        let refresh_margin_secs = opt_number(options, "refreshMarginSeconds", 60.0, (0.0, 3_600.0))? as u64;
+        Ok(Self { canvas, client_id, redirect_uri, relay, relay_origin, scopes, timeout_ms, refresh_margin_secs })
+    }
+
+    /// Name shared by this app's tabs for the BroadcastChannel and the refresh lock.
+    pub fn channel_name(&self) -> String {
+        format!("canvas-oauth:{}:{}", self.canvas.origin(), self.client_id)
+    }
+}
+
+/// The relay: an absolute http(s) URL (https unless loopback) or a same-origin path.
+fn relay_base(value: &str) -> Result<(String, String), JsValue> {
+    const FIELD: &str = "relayUrl";
+    let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
+        format!("{}{value}", window()?.location().origin()?)
+    } else {
+        value.to_owned()
+    };
+    let url = HttpUrl::parse(FIELD, &absolute).and_then(|u| u.require_secure(FIELD)).map_err(js_error)?;
+    if url.query.is_some() || url.fragment.is_some() {
+        return Err(invalid(FIELD, "must not have a query or fragment"));
+    }
+    Ok((format!("{}{}", url.origin(), url.path.trim_end_matches('/')), url.origin()))
+}

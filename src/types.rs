@@ -1,0 +1,64 @@
+//! TypeScript declarations for the option and result objects, which wasm-bindgen cannot infer.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `new CanvasAuth(...)`. */
+export interface CanvasAuthOptions {
+  /** Canvas origin, with a path prefix if any; https (http only for localhost). */
+  canvasUrl: string;
+  /** The developer key id (numeric). */
+  clientId: string | number;
+  /** Absolute; no fragment; registered on the developer key exactly as written here. */
+  redirectUri: string;
+  /** The relay: an absolute URL or a same-origin path such as "/canvas-relay". */
+  relayUrl: string;
+  /** Default scopes, e.g. ["url:GET|/api/v1/users/:user_id/profile"]. */
+  scopes?: string[];
+  /** Timeout of each relay call (default 15000). */
+  timeoutMs?: number;
+  /** Refresh this many seconds before expiry (default 60). */
+  refreshMarginSeconds?: number;
+}
+
+/** Options of `authorizeUrl` and `signIn`. */
+export interface SignInOptions {
+  /** Same-origin path to return to after sign-in (anything else becomes "/"). */
+  returnTo?: string;
+  purpose?: string;
+  forceLogin?: boolean;
+  uniqueId?: string;
+  prompt?: "none" | "login";
+  /** Overrides the configured scopes for this sign-in. */
+  scopes?: string[];
+}
+
+/** Canvas's user object as the token endpoint returns it. */
+export interface CanvasUser {
+  id: number;
+  name?: string;
+  global_id?: string;
+  effective_locale?: string;
+  fake_student?: boolean;
+  [key: string]: unknown;
+}
+
+/** The signed-in session. It never contains the token: use `accessToken()`. */
+export interface Session {
+  user: CanvasUser;
+  /** Epoch milliseconds, or null when Canvas gave no expiry. */
+  expiresAt: number | null;
+  scopes: string[];
+  canvasRegion: string | null;
+  /** The path given to `signIn({ returnTo })`, after a sign-in. */
+  returnTo: string | null;
+}
+
+/** What `onChange` listeners receive. */
+export interface ChangeEvent {
+  type: "signed-in" | "refreshed" | "signed-out";
+  session: Session | null;
+  fromOtherTab: boolean;
+}
+"#;

@@ -1,0 +1,239 @@
+//! Sign-in and callback in a real browser against the relay and stand-in (L1–L11, L15).
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+}
+
+fn flow_keys() -> Vec<String> {
+    let s = storage();
+    (0..s.length().unwrap()).filter_map(|i| s.key(i).unwrap()).filter(|k| k.starts_with("canvas-oauth:flow:")).collect()
+}
+
+#[wasm_bindgen_test]
+fn config_is_validated_naming_the_field() {
+    let cases: [(&str, JsValue, &str); 9] = [
+        ("canvasUrl", "http://canvas.example.edu".into(), "canvasUrl"),
+        ("canvasUrl", "not a url".into(), "canvasUrl"),
+        ("canvasUrl", JsValue::UNDEFINED, "canvasUrl"),
+        ("clientId", "abc".into(), "clientId"),
+        ("redirectUri", "https://app.example.edu/cb#frag".into(), "redirectUri"),
+        ("redirectUri", "http://app.example.edu/cb".into(), "redirectUri"),
+        ("relayUrl", "http://relay.example.edu".into(), "relayUrl"),
+        ("timeoutMs", (-5).into(), "timeoutMs"),
+        ("scopes", "url:GET|/api/v1/x".into(), "scopes"),
+    ];
+    for (field, value, named) in cases {
+        let error = canvas_oauth::CanvasAuth::new(options(&[(field, value)])).err().expect(field);
+        assert_eq!(code_of(&error), "config_invalid", "{field}");
+        let description = get(&error, "description").as_string().unwrap();
+        assert!(description.starts_with(named), "{field}: {description}");
+    }
+    assert_eq!(code_of(&canvas_oauth::CanvasAuth::new(JsValue::UNDEFINED).err().unwrap()), "config_invalid");
+    // Accepted: numeric client id, https anywhere, a same-origin relay path.
+    assert!(canvas_oauth::CanvasAuth::new(options(&[("clientId", JsValue::from(10000000000001.0))])).is_ok());
+    assert!(canvas_oauth::CanvasAuth::new(options(&[("relayUrl", "/canvas-relay".into())])).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn authorize_url_saves_one_flow_per_state_with_pkce() {
+    let auth = auth(&[("scopes", js_sys::Array::of1(&"url:GET|/api/v1/users/:id".into()).into())]);
+    let before = flow_keys().len();
+    let first = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let second = auth.authorize_url(obj(&[("returnTo", "//evil.example/x".into()), ("forceLogin", true.into())])).unwrap();
+    assert!(first.starts_with(&format!("{STANDIN}/login/oauth2/auth?client_id={CLIENT_ID}&response_type=code&")), "{first}");
+    let (s1, s2) = (query_param(&first, "state").unwrap(), query_param(&second, "state").unwrap());
+    assert_ne!(s1, s2, "a fresh state per flow");
+    assert_eq!(s1.len(), 43);
+    assert_eq!(flow_keys().len(), before + 2, "both flows kept, keyed by state (L1)");
+    let stored = storage().get_item(&format!("canvas-oauth:flow:{s1}")).unwrap().expect("flow stored under its state");
+    let stored = js_sys::JSON::parse(&stored).unwrap();
+    let verifier = get(&stored, "v").as_string().unwrap();
+    // L9: S256 of the stored verifier; the verifier itself never in the URL.
+    assert_eq!(query_param(&first, "code_challenge").unwrap(), canvas_oauth::pkce_challenge(verifier.clone().into()).unwrap());
+    assert_eq!(query_param(&first, "code_challenge_method").as_deref(), Some("S256"));
+    assert!(!first.contains(&verifier));
+    assert_eq!(query_param(&first, "scope").as_deref(), Some("url:GET|/api/v1/users/:id"));
+    assert_eq!(query_param(&first, "force_login"), None);
+    assert_eq!(query_param(&second, "force_login").as_deref(), Some("1"));
+    // L8: an off-origin return path is replaced, and kept out of the state.
+    let stored2 = js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{s2}")).unwrap().unwrap()).unwrap();
+    assert_eq!(get(&stored2, "p").as_string().as_deref(), Some("/"));
+    assert!(!s2.contains("evil"));
+    // Nothing token-like in storage: only the verifier of a pending flow (L11).
+    assert!(!get(&stored, "accessToken").is_truthy());
+}
+
+#[wasm_bindgen_test]
+fn authorize_url_rejects_bad_options() {
+    let auth = auth(&[]);
+    for bad in [
+        obj(&[("prompt", "consent".into())]),
+        obj(&[("prompt", "".into())]),
+        obj(&[("scopes", js_sys::Array::of1(&"two words".into()).into())]),
+        obj(&[("forceLogin", "yes".into())]),
+        JsValue::from("not an object"),
+    ] {
+        assert_eq!(code_of(&auth.authorize_url(bad).unwrap_err()), "invalid_argument");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn full_sign_in_through_the_relay() {
+    reset_relay().await;
+    let auth = auth(&[]);
+    let url = auth.authorize_url(obj(&[("returnTo", "/courses?x=1".into())])).unwrap();
+    let state = query_param(&url, "state").unwrap();
+    let callback = approved_callback(&url).await;
+    let session = wait(auth.handle_callback(callback.into())).await.unwrap();
+    assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+    assert_eq!(get(&get(&session, "user"), "name").as_string().as_deref(), Some("Sam Student"));
+    assert_eq!(get(&session, "returnTo").as_string().as_deref(), Some("/courses?x=1"));
+    assert!(get(&session, "expiresAt").as_f64().unwrap() > js_sys::Date::now());
+    assert!(get(&session, "accessToken").is_undefined(), "the session object carries no token");
+    assert!(storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().is_none(), "flow consumed");
+    let token = wait(auth.access_token()).await.unwrap().as_string().unwrap();
+    assert!(!token.is_empty());
+    assert_eq!(relay_count("token").await, 1);
+    // L11: the token is nowhere but memory.
+    let window = web_sys::window().unwrap();
+    for store in [window.local_storage().unwrap().unwrap(), storage()] {
+        for i in 0..store.length().unwrap() {
+            let key = store.key(i).unwrap().unwrap();
+            let value = store.get_item(&key).unwrap().unwrap_or_default();
+            assert!(!value.contains(&token) && !key.contains(&token), "token found in web storage under {key}");
+        }
+    }
+    let cookie = js_sys::Reflect::get(&window.document_unchecked(), &"cookie".into()).unwrap().as_string().unwrap_or_default();
+    assert!(!cookie.contains(&token), "token readable from document.cookie");
+}
+
+trait DocumentUnchecked {
+    fn document_unchecked(&self) -> JsValue;
+}
+impl DocumentUnchecked for web_sys::Window {
+    fn document_unchecked(&self) -> JsValue {
+        get(self, "document")
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_double_callback_exchanges_once() {
+    reset_relay().await;
+    let auth = auth(&[]);
+    let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+    // React StrictMode runs effects twice: two concurrent calls, one exchange.
+    let first = auth.handle_callback(callback.clone().into());
+    let second = auth.handle_callback(callback.clone().into());
+    let (a, b) = (wait(first).await.unwrap(), wait(second).await.unwrap());
+    assert_eq!(get(&get(&a, "user"), "id").as_f64(), get(&get(&b, "user"), "id").as_f64());
+    assert_eq!(relay_count("token").await, 1);
+    // A reload (a new instance) with the same callback finds no pending flow, and calls nothing.
+    let reloaded = support::auth(&[]);
+    let error = wait(reloaded.handle_callback(callback.into())).await.unwrap_err();
+    assert_eq!(code_of(&error), "state_unknown");
+    assert_eq!(relay_count("token").await, 1);
+}
+
+/// Every rejected callback: the right code, and not one request to the relay.
+#[wasm_bindgen_test]
+async fn rejected_callbacks_make_no_relay_call() {
+    let auth = auth(&[]);
+    let cb = redirect_uri();
+    let pending = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let state = query_param(&pending, "state").unwrap();
+    let cases = [
+        (format!("{cb}?code=abc"), "state_missing"),
+        (format!("{cb}?code=abc&state="), "state_missing"),
+        (format!("{cb}?code=abc&state=never-issued"), "state_unknown"),
+        (format!("{cb}?error=access_denied&state=never-issued"), "state_unknown"),
+        (format!("{cb}?code=abc&code=def&state={state}"), "callback_malformed"),
+        (format!("{cb}?code=abc&state={state}&state={state}"), "callback_malformed"),
+        (format!("{cb}#code=abc&state={state}"), "callback_malformed"),
+        (format!("{cb}?code=abc&state={state}&access_token=x"), "callback_malformed"),
+        (format!("{cb}?code=%ZZ&state={state}"), "callback_malformed"),
+        (format!("{cb}?code={}&state={state}", "a".repeat(600)), "callback_malformed"),
+    ];
+    reset_relay().await;
+    for (url, code) in cases {
+        let error = wait(auth.handle_callback(url.clone().into())).await.expect_err(&url);
+        assert_eq!(code_of(&error), code, "{url}");
+    }
+    // The pending flow survived all of that: malformed input never reached the state lookup.
+    assert!(storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().is_some());
+    // Arrived somewhere other than the redirect URI.
+    let elsewhere = format!("{}/elsewhere?code=abc&state={state}", origin());
+    assert_eq!(code_of(&wait(auth.handle_callback(elsewhere.into())).await.unwrap_err()), "callback_malformed");
+    assert_no_relay_calls().await;
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_flow_is_refused_without_a_relay_call() {
+    let auth = auth(&[]);
+    let url = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let state = query_param(&url, "state").unwrap();
+    let key = format!("canvas-oauth:flow:{state}");
+    let flow = js_sys::JSON::parse(&storage().get_item(&key).unwrap().unwrap()).unwrap();
+    js_sys::Reflect::set(&flow, &"t".into(), &(js_sys::Date::now() - 601_000.0).into()).unwrap();
+    storage().set_item(&key, &String::from(js_sys::JSON::stringify(&flow).unwrap())).unwrap();
+    reset_relay().await;
+    let callback = format!("{}?code=abc&state={state}", redirect_uri());
+    assert_eq!(code_of(&wait(auth.handle_callback(callback.into())).await.unwrap_err()), "state_expired");
+    assert!(storage().get_item(&key).unwrap().is_none(), "an expired flow is removed");
+    assert_no_relay_calls().await;
+}
+
+#[wasm_bindgen_test]
+async fn canvas_errors_surface_after_the_state_check() {
+    let auth = auth(&[]);
+    let state = query_param(&auth.authorize_url(JsValue::UNDEFINED).unwrap(), "state").unwrap();
+    reset_relay().await;
+    let url = format!("{}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={state}", redirect_uri());
+    let error = wait(auth.handle_callback(url.into())).await.unwrap_err();
+    assert_eq!(code_of(&error), "login_required");
+    assert_eq!(get(&error, "description").as_string().as_deref(), Some("prompt=none but there is no current session"));
+    assert!(storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().is_none(), "the flow is used up");
+    assert_no_relay_calls().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_code_leaves_the_address_bar_before_any_await() {
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    let original = window.location().href().unwrap();
+    let auth = auth(&[]);
+    let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+    let on_page = format!("{callback}&keep=1#section");
+    history.push_state_with_url(&JsValue::NULL, "", Some(&on_page)).unwrap();
+    assert!(auth.is_callback(JsValue::UNDEFINED).unwrap());
+    let pending = auth.handle_callback(JsValue::UNDEFINED);
+    // Synchronously, before the promise has had a chance to run (L7): replaced, not pushed.
+    let now = window.location().href().unwrap();
+    assert_eq!(now, format!("{}?keep=1#section", redirect_uri()));
+    assert!(!auth.is_callback(JsValue::UNDEFINED).unwrap());
+    wait(pending).await.unwrap();
+    // Calling again on the cleaned page (StrictMode) reuses the first result.
+    wait(auth.handle_callback(JsValue::UNDEFINED)).await.unwrap();
+    history.replace_state_with_url(&JsValue::NULL, "", Some(&original)).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn relay_down_and_relay_timeout_are_typed() {
+    for (relay, timeout, code) in [(DEAD_RELAY, 5_000, "relay_unreachable"), (SILENT_RELAY, 300, "relay_timeout")] {
+        let auth = auth(&[("relayUrl", relay.into()), ("timeoutMs", timeout.into())]);
+        let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+        let started = js_sys::Date::now();
+        let error = wait(auth.handle_callback(callback.into())).await.unwrap_err();
+        assert_eq!(code_of(&error), code, "{relay}");
+        assert!(js_sys::Date::now() - started < 4_000.0, "{relay} took too long");
+        assert_eq!(code_of(&wait(auth.restore()).await.unwrap_err()), code, "restore via {relay}");
+    }
+}

@@ -1,0 +1,235 @@
+//! The signed-in session in a real browser: refresh, API calls, restore, sign-out (L11–L15).
+//! The stand-in issues 4-second access tokens (scripts/with-servers.sh).
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use js_sys::{Array, Function, Promise};
+use support::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Milliseconds until a fresh stand-in token expires, plus slack.
+const PAST_EXPIRY_MS: i32 = 4_600;
+
+fn no_margin() -> [(&'static str, JsValue); 1] {
+    [("refreshMarginSeconds", 0.into())]
+}
+
+async fn token(auth: &canvas_oauth::CanvasAuth) -> String {
+    wait(auth.access_token()).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message"))).as_string().unwrap()
+}
+
+/// Records every onChange event's `type` and `fromOtherTab`.
+fn record_events(auth: &canvas_oauth::CanvasAuth) -> (std::rc::Rc<std::cell::RefCell<Vec<(String, bool)>>>, JsValue) {
+    let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = events.clone();
+    let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        sink.borrow_mut().push((get(&event, "type").as_string().unwrap(), get(&event, "fromOtherTab").as_bool().unwrap()));
+    });
+    let unsubscribe = auth.on_change(listener.into_js_value()).unwrap();
+    (events, unsubscribe)
+}
+
+#[wasm_bindgen_test]
+async fn twenty_concurrent_callers_share_one_refresh() {
+    let auth = auth(&no_margin());
+    sign_in(&auth).await;
+    let first = token(&auth).await;
+    sleep(PAST_EXPIRY_MS).await;
+    reset_relay().await;
+    let calls: Array = (0..20).map(|_| JsValue::from(auth.access_token())).collect();
+    let tokens = JsFuture::from(Promise::all(&calls)).await.unwrap();
+    let tokens: Vec<String> = Array::from(&tokens).iter().map(|t| t.as_string().unwrap()).collect();
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "every caller got the same token");
+    assert_ne!(tokens[0], first, "a new token after expiry");
+    assert_eq!(relay_count("refresh").await, 1, "exactly one refresh reached the relay");
+}
+
+#[wasm_bindgen_test]
+async fn api_calls_go_through_the_relay_with_the_token() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    reset_relay().await;
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), JsValue::UNDEFINED)).await.unwrap().unchecked_into();
+    assert_eq!(response.status(), 200);
+    let user = JsFuture::from(response.json().unwrap()).await.unwrap();
+    assert_eq!(get(&user, "id").as_f64(), Some(1.0));
+    assert_eq!(relay_count("api").await, 1);
+    // The token goes only to the relay: other URLs are refused before any request.
+    for bad in ["https://evil.example/api/v1/users/self", "/login/oauth2/token", "//evil.example/api/v1/x", "api/v1/users/self"] {
+        assert_eq!(code_of(&wait(auth.fetch(bad.into(), JsValue::UNDEFINED)).await.unwrap_err()), "invalid_argument", "{bad}");
+    }
+    assert_eq!(relay_count("api").await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_401_invalid_token_refreshes_once_and_retries_once() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    let old = token(&auth).await;
+    // Another client of the same grant refreshes: Canvas kills `old` at once (§7.6).
+    let (status, _) = relay_post("/refresh", None, JsValue::NULL).await;
+    assert_eq!(status, 200);
+    reset_relay().await;
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), JsValue::UNDEFINED)).await.unwrap().unchecked_into();
+    assert_eq!(response.status(), 200, "retried with a fresh token");
+    assert_eq!(relay_count("api").await, 2, "the failed call and one retry");
+    assert_eq!(relay_count("refresh").await, 1);
+    assert_ne!(token(&auth).await, old);
+}
+
+#[wasm_bindgen_test]
+async fn a_403_never_refreshes_or_signs_out() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    reset_relay().await;
+    // The relay allows only GET on the API: a DELETE is refused with 403.
+    let init = obj(&[("method", "DELETE".into())]);
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/courses/101".into(), init)).await.unwrap().unchecked_into();
+    assert_eq!(response.status(), 403);
+    assert_eq!(relay_count("refresh").await, 0);
+    assert!(!auth.session().is_null(), "still signed in");
+}
+
+#[wasm_bindgen_test]
+async fn paginate_follows_link_headers_through_the_relay() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    let iterator = auth.paginate("/api/v1/courses?per_page=5".into()).unwrap();
+    let next: Function = get(&iterator, "next").unchecked_into();
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    loop {
+        let step = JsFuture::from(next.call0(&iterator).unwrap().unchecked_into::<Promise>()).await.unwrap();
+        if get(&step, "done").as_bool().unwrap() {
+            break;
+        }
+        pages += 1;
+        for course in Array::from(&get(&step, "value")).iter() {
+            ids.push(get(&course, "id").as_f64().unwrap() as u32);
+        }
+        assert!(pages < 10, "runaway pagination");
+    }
+    assert_eq!(pages, 3, "12 courses, 5 per page");
+    assert_eq!(ids, (101..=112).collect::<Vec<_>>());
+    // It is an async iterable for `for await`.
+    let symbol = js_sys::Symbol::async_iterator();
+    assert!(js_sys::Reflect::get(&iterator, &symbol).unwrap().is_function());
+}
+
+#[wasm_bindgen_test]
+async fn restore_asks_open_tabs_before_using_the_cookie() {
+    let open_tab = auth(&[]);
+    sign_in(&open_tab).await;
+    let tab_token = token(&open_tab).await;
+    reset_relay().await;
+    // A second instance stands for a newly opened tab: an open tab answers, no refresh is made
+    // (a refresh would kill the open tab's token).
+    let new_tab = auth(&[]);
+    let session = wait(new_tab.restore()).await.unwrap();
+    assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+    assert_eq!(token(&new_tab).await, tab_token);
+    assert_eq!(relay_count("refresh").await, 0);
+    // With no tab open (the page was reloaded), the cookie restores it through one refresh.
+    drop(open_tab);
+    drop(new_tab);
+    let reloaded = auth(&[]);
+    let session = wait(reloaded.restore()).await.unwrap();
+    assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+    assert_eq!(relay_count("refresh").await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_in_one_tab_reaches_the_other() {
+    let a = auth(&no_margin());
+    sign_in(&a).await;
+    let b = auth(&no_margin());
+    wait(b.restore()).await.unwrap();
+    let (events, _unsubscribe) = record_events(&b);
+    sleep(PAST_EXPIRY_MS).await;
+    reset_relay().await;
+    let new_a = token(&a).await;
+    sleep(50).await;
+    assert_eq!(token(&b).await, new_a, "b uses the token a refreshed, without refreshing itself");
+    assert_eq!(relay_count("refresh").await, 1);
+    assert!(events.borrow().contains(&("refreshed".to_string(), true)));
+}
+
+#[wasm_bindgen_test]
+async fn sign_out_revokes_and_reaches_other_tabs() {
+    let a = auth(&[]);
+    sign_in(&a).await;
+    let b = auth(&[]);
+    wait(b.restore()).await.unwrap();
+    let (events_a, _ua) = record_events(&a);
+    let (events_b, _ub) = record_events(&b);
+    reset_relay().await;
+    let result = wait(a.sign_out(obj(&[("expireSessions", true.into())]))).await.unwrap();
+    assert!(result.is_object());
+    assert_eq!(relay_count("revoke").await, 1);
+    assert!(a.session().is_null());
+    sleep(50).await;
+    assert!(b.session().is_null(), "the other tab signed out too");
+    assert_eq!(*events_a.borrow(), vec![("signed-out".to_string(), false)]);
+    assert_eq!(*events_b.borrow(), vec![("signed-out".to_string(), true)]);
+    assert_eq!(code_of(&wait(a.access_token()).await.unwrap_err()), "not_signed_in");
+    // The cookie is gone: a reload finds no session.
+    let reloaded = auth(&[]);
+    assert!(wait(reloaded.restore()).await.unwrap().is_null());
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_grant_ends_the_session() {
+    let auth = auth(&no_margin());
+    sign_in(&auth).await;
+    let (events, _u) = record_events(&auth);
+    // The user revokes the app in Canvas: here, a revoke through the relay behind our back.
+    let current = token(&auth).await;
+    let (status, _) = relay_post("/revoke", Some(&current), obj(&[])).await;
+    assert_eq!(status, 200);
+    sleep(PAST_EXPIRY_MS).await;
+    let error = wait(auth.access_token()).await.unwrap_err();
+    assert_eq!(code_of(&error), "invalid_grant");
+    assert!(auth.session().is_null());
+    assert_eq!(events.borrow().last().cloned(), Some(("signed-out".to_string(), false)));
+}
+
+#[wasm_bindgen_test]
+async fn web_session_url_comes_from_canvas() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    let url = wait(auth.web_session_url(format!("{STANDIN}/courses").into())).await.unwrap().as_string().unwrap();
+    assert!(url.starts_with(&format!("{STANDIN}/courses?session_token=")), "{url}");
+}
+
+#[wasm_bindgen_test]
+async fn listeners_unsubscribe_and_may_throw() {
+    let auth = auth(&[]);
+    let thrower = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| wasm_bindgen::throw_str("listener bug"));
+    let _keep = auth.on_change(thrower.into_js_value()).unwrap();
+    let (events, unsubscribe) = record_events(&auth);
+    sign_in(&auth).await;
+    assert_eq!(events.borrow().len(), 1, "a throwing listener does not stop the others");
+    unsubscribe.unchecked_ref::<Function>().call0(&JsValue::NULL).unwrap();
+    wait(auth.sign_out(JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(events.borrow().len(), 1, "no events after unsubscribing");
+    assert_eq!(code_of(&auth.on_change(JsValue::from(5)).unwrap_err()), "invalid_argument");
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_relay_keeps_the_session() {
+    let online = auth(&no_margin());
+    sign_in(&online).await;
+    // A tab whose relay is down gets the session from the open tab, without the relay...
+    let offline = auth(&[("relayUrl", DEAD_RELAY.into()), ("refreshMarginSeconds", 0.into())]);
+    assert!(!wait(offline.restore()).await.unwrap().is_null());
+    drop(online);
+    sleep(PAST_EXPIRY_MS).await;
+    // ...and when its refresh cannot reach the relay, the user stays signed in (L13).
+    assert_eq!(code_of(&wait(offline.access_token()).await.unwrap_err()), "relay_unreachable");
+    assert!(!offline.session().is_null());
+}
