@@ -103,8 +103,9 @@ impl CanvasAuth {
 
     /// The URL that starts a sign-in. Saves the pending flow (state, PKCE verifier, return
     /// path) in sessionStorage under its state.
-    #[wasm_bindgen(js_name = authorizeUrl)]
-    pub fn authorize_url(&self, #[wasm_bindgen(unchecked_param_type = "SignInOptions")] options: JsValue) -> Result<String, JsValue> {
+    #[wasm_bindgen(js_name = authorizeUrl, skip_typescript)]
+    pub fn authorize_url(&self, options: Option<JsValue>) -> Result<String, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         let config = &self.inner.config;
         let options = if options.is_object() { options } else if options.is_undefined() || options.is_null() { object() } else {
             return Err(err(ErrorCode::InvalidArgument, "options must be an object"));
@@ -155,24 +156,25 @@ impl CanvasAuth {
     }
 
     /// `authorizeUrl(options)`, then navigates there.
-    #[wasm_bindgen(js_name = signIn)]
-    pub fn sign_in(&self, #[wasm_bindgen(unchecked_param_type = "SignInOptions")] options: JsValue) -> Result<(), JsValue> {
+    #[wasm_bindgen(js_name = signIn, skip_typescript)]
+    pub fn sign_in(&self, options: Option<JsValue>) -> Result<(), JsValue> {
         let url = self.authorize_url(options)?;
         window()?.location().assign(&url)
     }
 
     /// Does `url` (default: the current address) carry an authorization response?
-    #[wasm_bindgen(js_name = isCallback)]
-    pub fn is_callback(&self, #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue) -> Result<bool, JsValue> {
+    #[wasm_bindgen(js_name = isCallback, skip_typescript)]
+    pub fn is_callback(&self, url: Option<JsValue>) -> Result<bool, JsValue> {
+        let url = url.unwrap_or(JsValue::UNDEFINED);
         let url = if url.is_undefined() { window()?.location().href()? } else { string_arg(&url, "url")? };
         Ok(is_callback(&url))
     }
 
     /// Completes a sign-in: checks the callback and its state, cleans the address bar, and
     /// exchanges the code through the relay. Resolves to the session.
-    #[wasm_bindgen(js_name = handleCallback, unchecked_return_type = "Promise<Session>")]
-    pub fn handle_callback(&self, #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue) -> Promise {
-        match self.start_callback(url) {
+    #[wasm_bindgen(js_name = handleCallback, skip_typescript)]
+    pub fn handle_callback(&self, url: Option<JsValue>) -> Promise {
+        match self.start_callback(url.unwrap_or(JsValue::UNDEFINED)) {
             Ok(promise) => promise,
             Err(error) => Promise::reject(&error),
         }
@@ -200,13 +202,14 @@ impl CanvasAuth {
 
     /// Calls the Canvas API through the relay with the token attached; on a 401
     /// "Invalid access token." refreshes once and retries once.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    #[wasm_bindgen(skip_typescript)]
     pub fn fetch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestInit")] init: JsValue,
+        init: Option<JsValue>,
     ) -> Promise {
         let inner = self.inner.clone();
+        let init = init.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
             let path = string_arg(&path, "path")?;
             crate::api::fetch(&inner, &path, &init).await.map(JsValue::from)
@@ -221,11 +224,11 @@ impl CanvasAuth {
     }
 
     /// A Canvas URL that logs this browser into Canvas's web UI (valid for 30 seconds).
-    #[wasm_bindgen(js_name = webSessionUrl, unchecked_return_type = "Promise<string>")]
-    pub fn web_session_url(&self, #[wasm_bindgen(unchecked_param_type = "string | undefined")] return_to: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = webSessionUrl, skip_typescript)]
+    pub fn web_session_url(&self, return_to: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let return_to = if return_to.is_undefined() || return_to.is_null() { None } else { Some(string_arg(&return_to, "returnTo")?) };
+            let return_to = return_to.map(|r| string_arg(&r, "returnTo")).transpose()?;
             let body = object();
             if let Some(return_to) = return_to {
                 set(&body, "return_to", return_to);
@@ -240,9 +243,10 @@ impl CanvasAuth {
 
     /// Revokes the token at Canvas (and, with `expireSessions`, ends Canvas web sessions),
     /// forgets the session here and in the other tabs. Resolves to `{ forwardUrl? }`.
-    #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<{ forwardUrl?: string }>")]
-    pub fn sign_out(&self, #[wasm_bindgen(unchecked_param_type = "{ expireSessions?: boolean }")] options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = signOut, skip_typescript)]
+    pub fn sign_out(&self, options: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
             let expire_sessions = if options.is_object() { opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)? } else { false };
             let token = inner.session.borrow().as_ref().and_then(|s| s.token.clone());

@@ -83,10 +83,16 @@ fn prune(storage: &Storage, now_ms: f64) {
             flows.push((key, created.unwrap_or(f64::NAN)));
         }
     }
-    flows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (index, (key, created)) in flows.iter().enumerate() {
-        if index >= MAX_FLOWS - 1 || flow_expired(*created, now_ms) {
+    flows.retain(|(key, created)| {
+        let expired = flow_expired(*created, now_ms);
+        if expired {
             let _ = storage.remove_item(key);
         }
+        !expired
+    });
+    // Room for the flow about to be saved: drop the oldest (a linear scan; no sort in the bundle).
+    while flows.len() >= MAX_FLOWS {
+        let oldest = (0..flows.len()).fold(0, |o, i| if flows[i].1 < flows[o].1 { i } else { o });
+        let _ = storage.remove_item(&flows.swap_remove(oldest).0);
     }
 }

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 const TS_TYPES: &'static str = r#"
 /** Options of `new CanvasAuth(...)`. */
 export interface CanvasAuthOptions {
-  /** Canvas origin, with a path prefix if any; https (http only for localhost). */
+  /** Canvas origin, plus its path prefix when it has one; https (http only for localhost). */
   canvasUrl: string;
   /** The developer key id (numeric). */
   clientId: string | number;
@@ -53,6 +53,24 @@ export interface Session {
   canvasRegion: string | null;
   /** The path given to `signIn({ returnTo })`, after a sign-in. */
   returnTo: string | null;
+}
+
+/** The methods with optional parameters (declared here: wasm-bindgen cannot mark them optional). */
+export interface CanvasAuth {
+  /** The URL that starts a sign-in; saves the pending flow under its state. */
+  authorizeUrl(options?: SignInOptions): string;
+  /** `authorizeUrl(options)`, then navigates there. */
+  signIn(options?: SignInOptions): void;
+  /** Does `url` (default: the current address) carry an authorization response? */
+  isCallback(url?: string | URL): boolean;
+  /** Checks the callback (default: the current address), cleans the address bar, exchanges the code. */
+  handleCallback(url?: string | URL): Promise<Session>;
+  /** The Canvas API through the relay, token attached; one refresh and retry on 401 "Invalid access token.". */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A Canvas URL that logs this browser into Canvas's web UI; valid for 30 seconds. */
+  webSessionUrl(returnTo?: string): Promise<string>;
+  /** Revokes the token (and with `expireSessions`, Canvas web sessions); signs every tab out. */
+  signOut(options?: { expireSessions?: boolean }): Promise<{ forwardUrl?: string }>;
 }
 
 /** What `onChange` listeners receive. */

@@ -13,6 +13,12 @@ fn storage() -> web_sys::Storage {
     web_sys::window().unwrap().session_storage().unwrap().unwrap()
 }
 
+fn clear_flows() {
+    for key in flow_keys() {
+        storage().remove_item(&key).unwrap();
+    }
+}
+
 fn flow_keys() -> Vec<String> {
     let s = storage();
     (0..s.length().unwrap()).filter_map(|i| s.key(i).unwrap()).filter(|k| k.starts_with("canvas-oauth:flow:")).collect()
@@ -46,14 +52,14 @@ fn config_is_validated_naming_the_field() {
 #[wasm_bindgen_test]
 fn authorize_url_saves_one_flow_per_state_with_pkce() {
     let auth = auth(&[("scopes", js_sys::Array::of1(&"url:GET|/api/v1/users/:id".into()).into())]);
-    let before = flow_keys().len();
-    let first = auth.authorize_url(JsValue::UNDEFINED).unwrap();
-    let second = auth.authorize_url(obj(&[("returnTo", "//evil.example/x".into()), ("forceLogin", true.into())])).unwrap();
+    clear_flows();
+    let first = auth.authorize_url(None).unwrap();
+    let second = auth.authorize_url(Some(obj(&[("returnTo", "//evil.example/x".into()), ("forceLogin", true.into())]))).unwrap();
     assert!(first.starts_with(&format!("{STANDIN}/login/oauth2/auth?client_id={CLIENT_ID}&response_type=code&")), "{first}");
     let (s1, s2) = (query_param(&first, "state").unwrap(), query_param(&second, "state").unwrap());
     assert_ne!(s1, s2, "a fresh state per flow");
     assert_eq!(s1.len(), 43);
-    assert_eq!(flow_keys().len(), before + 2, "both flows kept, keyed by state (L1)");
+    assert_eq!(flow_keys().len(), 2, "both flows kept, keyed by state (L1)");
     let stored = storage().get_item(&format!("canvas-oauth:flow:{s1}")).unwrap().expect("flow stored under its state");
     let stored = js_sys::JSON::parse(&stored).unwrap();
     let verifier = get(&stored, "v").as_string().unwrap();
@@ -82,7 +88,7 @@ fn authorize_url_rejects_bad_options() {
         obj(&[("forceLogin", "yes".into())]),
         JsValue::from("not an object"),
     ] {
-        assert_eq!(code_of(&auth.authorize_url(bad).unwrap_err()), "invalid_argument");
+        assert_eq!(code_of(&auth.authorize_url(Some(bad)).unwrap_err()), "invalid_argument");
     }
 }
 
@@ -90,10 +96,10 @@ fn authorize_url_rejects_bad_options() {
 async fn full_sign_in_through_the_relay() {
     reset_relay().await;
     let auth = auth(&[]);
-    let url = auth.authorize_url(obj(&[("returnTo", "/courses?x=1".into())])).unwrap();
+    let url = auth.authorize_url(Some(obj(&[("returnTo", "/courses?x=1".into())]))).unwrap();
     let state = query_param(&url, "state").unwrap();
     let callback = approved_callback(&url).await;
-    let session = wait(auth.handle_callback(callback.into())).await.unwrap();
+    let session = wait(auth.handle_callback(Some(callback.into()))).await.unwrap();
     assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
     assert_eq!(get(&get(&session, "user"), "name").as_string().as_deref(), Some("Sam Student"));
     assert_eq!(get(&session, "returnTo").as_string().as_deref(), Some("/courses?x=1"));
@@ -129,16 +135,16 @@ impl DocumentUnchecked for web_sys::Window {
 async fn a_double_callback_exchanges_once() {
     reset_relay().await;
     let auth = auth(&[]);
-    let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+    let callback = approved_callback(&auth.authorize_url(None).unwrap()).await;
     // React StrictMode runs effects twice: two concurrent calls, one exchange.
-    let first = auth.handle_callback(callback.clone().into());
-    let second = auth.handle_callback(callback.clone().into());
+    let first = auth.handle_callback(Some(callback.clone().into()));
+    let second = auth.handle_callback(Some(callback.clone().into()));
     let (a, b) = (wait(first).await.unwrap(), wait(second).await.unwrap());
     assert_eq!(get(&get(&a, "user"), "id").as_f64(), get(&get(&b, "user"), "id").as_f64());
     assert_eq!(relay_count("token").await, 1);
     // A reload (a new instance) with the same callback finds no pending flow, and calls nothing.
     let reloaded = support::auth(&[]);
-    let error = wait(reloaded.handle_callback(callback.into())).await.unwrap_err();
+    let error = wait(reloaded.handle_callback(Some(callback.into()))).await.unwrap_err();
     assert_eq!(code_of(&error), "state_unknown");
     assert_eq!(relay_count("token").await, 1);
 }
@@ -148,7 +154,7 @@ async fn a_double_callback_exchanges_once() {
 async fn rejected_callbacks_make_no_relay_call() {
     let auth = auth(&[]);
     let cb = redirect_uri();
-    let pending = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let pending = auth.authorize_url(None).unwrap();
     let state = query_param(&pending, "state").unwrap();
     let cases = [
         (format!("{cb}?code=abc"), "state_missing"),
@@ -164,21 +170,21 @@ async fn rejected_callbacks_make_no_relay_call() {
     ];
     reset_relay().await;
     for (url, code) in cases {
-        let error = wait(auth.handle_callback(url.clone().into())).await.expect_err(&url);
+        let error = wait(auth.handle_callback(Some(url.clone().into()))).await.expect_err(&url);
         assert_eq!(code_of(&error), code, "{url}");
     }
     // The pending flow survived all of that: malformed input never reached the state lookup.
     assert!(storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().is_some());
     // Arrived somewhere other than the redirect URI.
     let elsewhere = format!("{}/elsewhere?code=abc&state={state}", origin());
-    assert_eq!(code_of(&wait(auth.handle_callback(elsewhere.into())).await.unwrap_err()), "callback_malformed");
+    assert_eq!(code_of(&wait(auth.handle_callback(Some(elsewhere.into()))).await.unwrap_err()), "callback_malformed");
     assert_no_relay_calls().await;
 }
 
 #[wasm_bindgen_test]
 async fn an_expired_flow_is_refused_without_a_relay_call() {
     let auth = auth(&[]);
-    let url = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let url = auth.authorize_url(None).unwrap();
     let state = query_param(&url, "state").unwrap();
     let key = format!("canvas-oauth:flow:{state}");
     let flow = js_sys::JSON::parse(&storage().get_item(&key).unwrap().unwrap()).unwrap();
@@ -186,7 +192,7 @@ async fn an_expired_flow_is_refused_without_a_relay_call() {
     storage().set_item(&key, &String::from(js_sys::JSON::stringify(&flow).unwrap())).unwrap();
     reset_relay().await;
     let callback = format!("{}?code=abc&state={state}", redirect_uri());
-    assert_eq!(code_of(&wait(auth.handle_callback(callback.into())).await.unwrap_err()), "state_expired");
+    assert_eq!(code_of(&wait(auth.handle_callback(Some(callback.into()))).await.unwrap_err()), "state_expired");
     assert!(storage().get_item(&key).unwrap().is_none(), "an expired flow is removed");
     assert_no_relay_calls().await;
 }
@@ -194,10 +200,10 @@ async fn an_expired_flow_is_refused_without_a_relay_call() {
 #[wasm_bindgen_test]
 async fn canvas_errors_surface_after_the_state_check() {
     let auth = auth(&[]);
-    let state = query_param(&auth.authorize_url(JsValue::UNDEFINED).unwrap(), "state").unwrap();
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
     reset_relay().await;
     let url = format!("{}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={state}", redirect_uri());
-    let error = wait(auth.handle_callback(url.into())).await.unwrap_err();
+    let error = wait(auth.handle_callback(Some(url.into()))).await.unwrap_err();
     assert_eq!(code_of(&error), "login_required");
     assert_eq!(get(&error, "description").as_string().as_deref(), Some("prompt=none but there is no current session"));
     assert!(storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().is_none(), "the flow is used up");
@@ -210,18 +216,18 @@ async fn the_code_leaves_the_address_bar_before_any_await() {
     let history = window.history().unwrap();
     let original = window.location().href().unwrap();
     let auth = auth(&[]);
-    let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+    let callback = approved_callback(&auth.authorize_url(None).unwrap()).await;
     let on_page = format!("{callback}&keep=1#section");
     history.push_state_with_url(&JsValue::NULL, "", Some(&on_page)).unwrap();
-    assert!(auth.is_callback(JsValue::UNDEFINED).unwrap());
-    let pending = auth.handle_callback(JsValue::UNDEFINED);
+    assert!(auth.is_callback(None).unwrap());
+    let pending = auth.handle_callback(None);
     // Synchronously, before the promise has had a chance to run (L7): replaced, not pushed.
     let now = window.location().href().unwrap();
     assert_eq!(now, format!("{}?keep=1#section", redirect_uri()));
-    assert!(!auth.is_callback(JsValue::UNDEFINED).unwrap());
+    assert!(!auth.is_callback(None).unwrap());
     wait(pending).await.unwrap();
     // Calling again on the cleaned page (StrictMode) reuses the first result.
-    wait(auth.handle_callback(JsValue::UNDEFINED)).await.unwrap();
+    wait(auth.handle_callback(None)).await.unwrap();
     history.replace_state_with_url(&JsValue::NULL, "", Some(&original)).unwrap();
 }
 
@@ -229,11 +235,26 @@ async fn the_code_leaves_the_address_bar_before_any_await() {
 async fn relay_down_and_relay_timeout_are_typed() {
     for (relay, timeout, code) in [(DEAD_RELAY, 5_000, "relay_unreachable"), (SILENT_RELAY, 300, "relay_timeout")] {
         let auth = auth(&[("relayUrl", relay.into()), ("timeoutMs", timeout.into())]);
-        let callback = approved_callback(&auth.authorize_url(JsValue::UNDEFINED).unwrap()).await;
+        let callback = approved_callback(&auth.authorize_url(None).unwrap()).await;
         let started = js_sys::Date::now();
-        let error = wait(auth.handle_callback(callback.into())).await.unwrap_err();
+        let error = wait(auth.handle_callback(Some(callback.into()))).await.unwrap_err();
         assert_eq!(code_of(&error), code, "{relay}");
         assert!(js_sys::Date::now() - started < 4_000.0, "{relay} took too long");
         assert_eq!(code_of(&wait(auth.restore()).await.unwrap_err()), code, "restore via {relay}");
     }
+}
+
+#[wasm_bindgen_test]
+fn pending_flows_are_pruned_oldest_and_expired_first() {
+    let store = storage();
+    // An abandoned flow from 11 minutes ago goes on the next sign-in.
+    let stale = "canvas-oauth:flow:stale-flow";
+    store.set_item(stale, &format!(r#"{{"k":"stale-flow","t":{}}}"#, js_sys::Date::now() - 660_000.0)).unwrap();
+    let auth = auth(&[]);
+    let urls: Vec<String> = (0..25).map(|_| auth.authorize_url(None).unwrap()).collect();
+    assert!(store.get_item(stale).unwrap().is_none(), "expired flow removed");
+    let keys = flow_keys();
+    assert!(keys.len() <= 20, "at most 20 pending flows, found {}", keys.len());
+    let newest = query_param(urls.last().unwrap(), "state").unwrap();
+    assert!(keys.contains(&format!("canvas-oauth:flow:{newest}")), "the newest flow is kept");
 }

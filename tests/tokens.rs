@@ -54,14 +54,14 @@ async fn api_calls_go_through_the_relay_with_the_token() {
     let auth = auth(&[]);
     sign_in(&auth).await;
     reset_relay().await;
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), JsValue::UNDEFINED)).await.unwrap().unchecked_into();
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 200);
     let user = JsFuture::from(response.json().unwrap()).await.unwrap();
     assert_eq!(get(&user, "id").as_f64(), Some(1.0));
     assert_eq!(relay_count("api").await, 1);
     // The token goes only to the relay: other URLs are refused before any request.
     for bad in ["https://evil.example/api/v1/users/self", "/login/oauth2/token", "//evil.example/api/v1/x", "api/v1/users/self"] {
-        assert_eq!(code_of(&wait(auth.fetch(bad.into(), JsValue::UNDEFINED)).await.unwrap_err()), "invalid_argument", "{bad}");
+        assert_eq!(code_of(&wait(auth.fetch(bad.into(), None)).await.unwrap_err()), "invalid_argument", "{bad}");
     }
     assert_eq!(relay_count("api").await, 1);
 }
@@ -75,7 +75,7 @@ async fn a_401_invalid_token_refreshes_once_and_retries_once() {
     let (status, _) = relay_post("/refresh", None, JsValue::NULL).await;
     assert_eq!(status, 200);
     reset_relay().await;
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), JsValue::UNDEFINED)).await.unwrap().unchecked_into();
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 200, "retried with a fresh token");
     assert_eq!(relay_count("api").await, 2, "the failed call and one retry");
     assert_eq!(relay_count("refresh").await, 1);
@@ -89,7 +89,7 @@ async fn a_403_never_refreshes_or_signs_out() {
     reset_relay().await;
     // The relay allows only GET on the API: a DELETE is refused with 403.
     let init = obj(&[("method", "DELETE".into())]);
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/courses/101".into(), init)).await.unwrap().unchecked_into();
+    let response: web_sys::Response = wait(auth.fetch("/api/v1/courses/101".into(), Some(init))).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 403);
     assert_eq!(relay_count("refresh").await, 0);
     assert!(!auth.session().is_null(), "still signed in");
@@ -168,7 +168,7 @@ async fn sign_out_revokes_and_reaches_other_tabs() {
     let (events_a, _ua) = record_events(&a);
     let (events_b, _ub) = record_events(&b);
     reset_relay().await;
-    let result = wait(a.sign_out(obj(&[("expireSessions", true.into())]))).await.unwrap();
+    let result = wait(a.sign_out(Some(obj(&[("expireSessions", true.into())])))).await.unwrap();
     assert!(result.is_object());
     assert_eq!(relay_count("revoke").await, 1);
     assert!(a.session().is_null());
@@ -202,7 +202,7 @@ async fn a_dead_grant_ends_the_session() {
 async fn web_session_url_comes_from_canvas() {
     let auth = auth(&[]);
     sign_in(&auth).await;
-    let url = wait(auth.web_session_url(format!("{STANDIN}/courses").into())).await.unwrap().as_string().unwrap();
+    let url = wait(auth.web_session_url(Some(format!("{STANDIN}/courses").into()))).await.unwrap().as_string().unwrap();
     assert!(url.starts_with(&format!("{STANDIN}/courses?session_token=")), "{url}");
 }
 
@@ -215,7 +215,7 @@ async fn listeners_unsubscribe_and_may_throw() {
     sign_in(&auth).await;
     assert_eq!(events.borrow().len(), 1, "a throwing listener does not stop the others");
     unsubscribe.unchecked_ref::<Function>().call0(&JsValue::NULL).unwrap();
-    wait(auth.sign_out(JsValue::UNDEFINED)).await.unwrap();
+    wait(auth.sign_out(None)).await.unwrap();
     assert_eq!(events.borrow().len(), 1, "no events after unsubscribing");
     assert_eq!(code_of(&auth.on_change(JsValue::from(5)).unwrap_err()), "invalid_argument");
 }

@@ -123,9 +123,9 @@ pub async fn approved_callback(authorize_url: &str) -> String {
 
 /// Signs `auth` in through the relay; returns the session object.
 pub async fn sign_in(auth: &CanvasAuth) -> JsValue {
-    let url = auth.authorize_url(JsValue::UNDEFINED).unwrap();
+    let url = auth.authorize_url(None).unwrap();
     let callback = approved_callback(&url).await;
-    wait(auth.handle_callback(callback.into())).await.unwrap_or_else(|e| panic!("sign-in failed: {:?}", get(&e, "message")))
+    wait(auth.handle_callback(Some(callback.into()))).await.unwrap_or_else(|e| panic!("sign-in failed: {:?}", get(&e, "message")))
 }
 
 /// The relay's request counters (`test-hooks` build), after resetting them with `reset_relay`.
