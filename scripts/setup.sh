@@ -18,6 +18,18 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The second browser engine: Firefox ESR from apt, geckodriver built from crates.io.
+if ! command -v firefox-esr >/dev/null; then
+  log "installing Firefox ESR from apt"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq firefox-esr >/dev/null
+fi
+if ! command -v geckodriver >/dev/null; then
+  log "installing geckodriver; this takes a few minutes"
+  cargo install geckodriver --locked
+fi
+
 # wasm-bindgen-cli must match the wasm-bindgen crate exactly (pinned in Cargo.toml).
 want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
