@@ -1,0 +1,333 @@
+// Relay throughput: POST /refresh round trips through canvas-oauth-relay (release build) to the
+// stand-in Canvas (release build), against nginx proxy_pass to the same stand-in endpoint, and
+// against calling the stand-in directly (the baseline for "latency added"). wrk on 127.0.0.1.
+//
+//   node bench/relay.mjs [--duration S] [--grants N] [--json FILE]
+//
+// Needs target/release/canvas-oauth-relay and canvas-standin
+// (`cargo build --release -p canvas-oauth-relay -p canvas-standin --bins`), wrk and nginx
+// (installed with apt-get when missing). Bounded: 7 wrk runs of --duration seconds (10) plus
+// 2 s warm-ups and minting the grants; every child process is stopped at the end.
+//
+// Fairness: the relay coalesces concurrent refreshes of one refresh token and shares a finished
+// refresh with late callers for 2 s. So every request uses its own grant, round-robin over
+// --grants sealed cookies (each minted by the real flow: POST /__test/code on the stand-in with
+// an S256 challenge, then POST /token to the relay with the verifier), and the stand-in's refresh
+// counter is read after each run: "upstream/answered" must be 1.00 for the relay's numbers to count
+// every refresh as a real Canvas call.
+import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync, readFileSync, existsSync, openSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+
+const root = new URL("../", import.meta.url).pathname;
+const here = new URL("./", import.meta.url).pathname;
+const work = `${root}target/bench-relay`;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const CLIENT_ID = "10000000000001";
+const CLIENT_SECRET = "standin-secret-web";
+const REDIRECT = "http://127.0.0.1:8080/callback"; // in the stand-in's default seed
+const ORIGIN = "http://127.0.0.1:8080";
+const THREADS = 2;
+
+const children = [];
+function stopAll() {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) { try { c.kill("SIGTERM"); } catch {} }
+}
+process.on("exit", stopAll);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { stopAll(); process.exit(130); });
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+function ensureTools() {
+  const missing = ["wrk", "nginx"].filter((t) => spawnSync("sh", ["-c", `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0);
+  if (missing.length) {
+    console.error(`installing ${missing.join(", ")} with apt-get`);
+    execFileSync("apt-get", ["install", "-y", "-q", ...missing.map((t) => (t === "nginx" ? "nginx-light" : t))], {
+      stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+  }
+  for (const bin of ["canvas-oauth-relay", "canvas-standin"]) {
+    if (!existsSync(`${root}target/release/${bin}`)) {
+      throw new Error(`target/release/${bin} is missing: cargo build --release -p canvas-oauth-relay -p canvas-standin --bins`);
+    }
+  }
+}
+
+// Starts a server with a raised open-files limit (exec keeps the pid), its stdout in a log file
+// under target/bench-relay/ and its stderr in another (or /dev/null: the stand-in logs a line per
+// request); resolves once `ready` shows in the stdout log (30 s at most), or at once without one.
+function start(name, cmd, args, env = {}, ready = /listening on/, stderr = true) {
+  const log = `${work}/${name.replace(/[^a-z0-9-]+/gi, "_")}`;
+  const out = openSync(`${log}.out.log`, "w");
+  const err = stderr ? openSync(`${log}.err.log`, "w") : "ignore";
+  const child = spawn("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", cmd, ...args], {
+    env: { ...process.env, ...env }, stdio: ["ignore", out, err],
+  });
+  children.push(child);
+  if (!ready) return Promise.resolve(child);
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const read = () => { try { return readFileSync(`${log}.out.log`, "utf8") + (stderr ? readFileSync(`${log}.err.log`, "utf8").slice(0, 4000) : ""); } catch { return ""; } };
+    const poll = setInterval(() => {
+      if (ready.test(read())) { clearInterval(poll); resolve(child); }
+      else if (child.exitCode !== null || Date.now() - t0 > 30_000) {
+        clearInterval(poll);
+        reject(new Error(`${name} did not start (exit ${child.exitCode}):\n${read()}`));
+      }
+    }, 50);
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
+  return { hwmKB: kb("VmHWM"), rssKB: kb("VmRSS") };
+}
+function childPids(pid) {
+  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
+}
+
+const b64url = (buf) => buf.toString("base64url");
+
+// Runs `count` async jobs with `width` in flight.
+async function pool(count, width, job) {
+  const out = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < count) { const i = next++; out[i] = await job(i); }
+  }));
+  return out;
+}
+
+async function post(url, body, headers) {
+  const res = await fetch(url, { method: "POST", body, headers });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${text.slice(0, 200)}`);
+  return { res, text };
+}
+
+async function mintCode(standin, challenge) {
+  const body = { client_id: CLIENT_ID, user_id: 1 };
+  if (challenge) Object.assign(body, { code_challenge: challenge, code_challenge_method: "S256" });
+  const { text } = await post(`${standin}/__test/code`, JSON.stringify(body), { "content-type": "application/json" });
+  return JSON.parse(text).code;
+}
+
+// A sealed refresh-token cookie from the real flow: S256 challenge, minted code, POST /token.
+async function relayCookie(standin, relay) {
+  const verifier = b64url(randomBytes(32));
+  const challenge = b64url(createHash("sha256").update(verifier).digest());
+  const code = await mintCode(standin, challenge);
+  const { res } = await post(`${relay}/token`, JSON.stringify({ code, code_verifier: verifier }), {
+    "content-type": "application/json", origin: ORIGIN, "x-canvas-relay": "1",
+  });
+  const cookie = res.headers.getSetCookie().map((c) => c.match(/^canvas_relay_rt=([^;]+)/)?.[1]).find(Boolean);
+  if (!cookie) throw new Error("the relay set no canvas_relay_rt cookie");
+  return cookie;
+}
+
+// A refresh token straight from the stand-in (confidential client, as the relay is).
+async function canvasRefreshToken(standin) {
+  const code = await mintCode(standin, null);
+  const form = new URLSearchParams({ grant_type: "authorization_code", client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: REDIRECT, code });
+  const { text } = await post(`${standin}/login/oauth2/token`, form.toString(), { "content-type": "application/x-www-form-urlencoded" });
+  const rt = JSON.parse(text).refresh_token;
+  if (!rt) throw new Error("the stand-in returned no refresh_token");
+  return rt;
+}
+
+async function standinRefreshes(standin) {
+  return (await (await fetch(`${standin}/__test/stats`)).json()).refresh_requests;
+}
+
+function wrk(url, conns, seconds, env) {
+  const r = spawnSync("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", "wrk", `-t${THREADS}`, `-c${conns}`, `-d${seconds}s`, "--timeout", "5s",
+    "-s", `${here}refresh.lua`, url], {
+    env: { ...process.env, BENCH_THREADS: String(THREADS), BENCH_ORIGIN: ORIGIN, BENCH_CLIENT_ID: CLIENT_ID, BENCH_CLIENT_SECRET: CLIENT_SECRET, ...env },
+    encoding: "utf8", timeout: (seconds + 30) * 1000, maxBuffer: 16 << 20,
+  });
+  const line = (r.stdout || "").split("\n").find((l) => l.startsWith("BENCH "));
+  if (!line) throw new Error(`wrk failed (${r.status}): ${r.stdout}\n${r.stderr}`);
+  const j = JSON.parse(line.slice(6));
+  j.rps = j.requests / (j.duration_us / 1e6);
+  j.errors = j.connect + j.read + j.write + j.status + j.timeout;
+  return j;
+}
+
+function nginxConf(dir, listenPort, standinPort) {
+  return `worker_processes auto;
+worker_rlimit_nofile 65536;
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream standin {
+    server 127.0.0.1:${standinPort};
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:${listenPort} backlog=4096;
+    location / {
+      proxy_pass http://standin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
+export async function measureRelay({ duration = 10, grants = 30_000, directTokens = 2_000 } = {}) {
+  ensureTools();
+  mkdirSync(`${work}/nginx`, { recursive: true });
+  const [standinPort, relayPort, relay2Port, nginxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const standin = `http://127.0.0.1:${standinPort}`;
+  const relayUrl = `http://127.0.0.1:${relayPort}`;
+  const relay2Url = `http://127.0.0.1:${relay2Port}`;
+  const nginxUrl = `http://127.0.0.1:${nginxPort}`;
+  const killer = setTimeout(() => { console.error("relay benchmark took over 8 minutes: stopping"); stopAll(); process.exit(2); }, 480_000);
+  try {
+    const standinProc = await start("canvas-standin", `${root}target/release/canvas-standin`, ["--listen", `127.0.0.1:${standinPort}`, "--test-hooks"], {}, /listening on/, false);
+    const relayEnv = (port, inflight) => ({
+      CANVAS_URL: standin, CANVAS_CLIENT_ID: CLIENT_ID, CANVAS_CLIENT_SECRET: CLIENT_SECRET, CANVAS_REDIRECT_URI: REDIRECT,
+      RELAY_LISTEN: `127.0.0.1:${port}`, RELAY_ALLOWED_ORIGINS: ORIGIN,
+      RELAY_COOKIE_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+      RELAY_RATE_LIMIT_PER_MINUTE: "1000000000", RELAY_LOG: "warn",
+      ...(inflight ? { RELAY_MAX_INFLIGHT: String(inflight) } : {}),
+      RELAY_MAX_CONNECTIONS: "4096",
+    });
+    // Both relays share one cookie key so the same cookies open in either.
+    const env1 = relayEnv(relayPort, null);
+    const env2 = { ...relayEnv(relay2Port, 1024), RELAY_COOKIE_KEYS: env1.RELAY_COOKIE_KEYS };
+    // RELAY_LOG=warn: the binary logs one line per request at info, which would measure the logging.
+    let relayProc = await start("canvas-oauth-relay", `${root}target/release/canvas-oauth-relay`, [], env1);
+    writeFileSync(`${work}/nginx/nginx.conf`, nginxConf(`${work}/nginx`, nginxPort, standinPort));
+    rmSync(`${work}/nginx/nginx.pid`, { force: true });
+    const nginxProc = await start("nginx", "nginx", ["-p", `${work}/nginx`, "-c", `${work}/nginx/nginx.conf`, "-e", "stderr"], {}, null);
+    for (let i = 0; i < 50 && !existsSync(`${work}/nginx/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!existsSync(`${work}/nginx/nginx.pid`)) throw new Error(`nginx did not start: ${readFileSync(`${work}/nginx.err.log`, "utf8")}`);
+
+    const t0 = Date.now();
+    const cookies = await pool(grants, 32, () => relayCookie(standin, relayUrl));
+    const tokens = await pool(directTokens, 32, () => canvasRefreshToken(standin));
+    const mintSeconds = (Date.now() - t0) / 1000;
+    writeFileSync(`${work}/cookies.txt`, cookies.join("\n") + "\n");
+    writeFileSync(`${work}/tokens.txt`, tokens.join("\n") + "\n");
+    const relayEnvWrk = { BENCH_MODE: "relay", BENCH_TOKENS: `${work}/cookies.txt` };
+    const canvasEnvWrk = { BENCH_MODE: "canvas", BENCH_TOKENS: `${work}/tokens.txt` };
+
+    // Warm-ups (2 s each): connection pools, page cache, allocator.
+    wrk(standin, 64, 2, canvasEnvWrk);
+    wrk(nginxUrl, 64, 2, canvasEnvWrk);
+    wrk(relayUrl, 64, 2, relayEnvWrk);
+
+    const runs = {};
+    const run = async (label, url, conns, env, proc) => {
+      const before = await standinRefreshes(standin);
+      const r = wrk(url, conns, duration, env);
+      // Requests still in flight when wrk stops are finished by the servers; let them land.
+      await new Promise((res) => setTimeout(res, 300));
+      r.upstream = (await standinRefreshes(standin)) - before;
+      r.upstreamPerAnswered = r.upstream / Math.max(1, r.requests);
+      if (proc) Object.assign(r, memory(proc.pid));
+      runs[label] = r;
+      console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${r.upstreamPerAnswered.toFixed(2)}`);
+    };
+    for (const conns of [64, 1000]) {
+      await run(`direct@${conns}`, standin, conns, canvasEnvWrk, null);
+      await run(`relay@${conns}`, relayUrl, conns, relayEnvWrk, relayProc);
+      await run(`nginx@${conns}`, nginxUrl, conns, canvasEnvWrk, null);
+    }
+    const relayMem = memory(relayProc.pid);
+    const nginxPids = [nginxProc.pid, ...childPids(nginxProc.pid)];
+    const nginxMem = nginxPids.map(memory).reduce((a, m) => ({ hwmKB: a.hwmKB + m.hwmKB, rssKB: a.rssKB + m.rssKB }), { hwmKB: 0, rssKB: 0 });
+    const standinMem = memory(standinProc.pid);
+    await stop(relayProc);
+
+    // The relay again with its in-flight cap raised from 64 to 1024, at 1,000 connections.
+    relayProc = await start("canvas-oauth-relay (inflight 1024)", `${root}target/release/canvas-oauth-relay`, [], env2);
+    wrk(relay2Url, 64, 2, relayEnvWrk);
+    await run("relay-inflight1024@1000", relay2Url, 1000, relayEnvWrk, relayProc);
+    const relay2Mem = memory(relayProc.pid);
+    await stop(relayProc);
+    await stop(nginxProc);
+    await stop(standinProc);
+    return {
+      duration, grants, directTokens, mintSeconds, threads: THREADS, runs,
+      relayMem, relay2Mem, nginxMem, nginxProcesses: nginxPids.length, standinMem,
+      nginxVersion: spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim(),
+      wrkVersion: (spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout || "").split("\n")[0].trim(),
+    };
+  } finally {
+    clearTimeout(killer);
+    stopAll();
+  }
+}
+
+const ms = (us) => (us / 1000).toFixed(2);
+export function printRelay(r) {
+  console.log(`\n== Relay: POST /refresh round trips (wrk -t${r.threads}, ${r.duration} s per run, ${r.grants.toLocaleString("en-US")} distinct cookies) ==`);
+  console.log("run".padEnd(26), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "errors".padStart(7), "upstream/answered".padStart(18), "RSS peak".padStart(10));
+  for (const [label, x] of Object.entries(r.runs)) {
+    console.log(label.padEnd(26), Math.round(x.rps).toString().padStart(8), ms(x.p50_us).padStart(8), ms(x.p99_us).padStart(8),
+      String(x.errors).padStart(7), x.upstreamPerAnswered.toFixed(2).padStart(18), (x.hwmKB ? `${(x.hwmKB / 1024).toFixed(1)} MB` : "").padStart(10));
+  }
+  const g = goalsRelay(r);
+  for (const line of g.lines) console.log("  " + line);
+  console.log(`  memory peak (VmHWM): relay ${(r.relayMem.hwmKB / 1024).toFixed(1)} MB, relay in-flight 1024 ${(r.relay2Mem.hwmKB / 1024).toFixed(1)} MB, nginx ${(r.nginxMem.hwmKB / 1024).toFixed(1)} MB (${r.nginxProcesses} processes), stand-in ${(r.standinMem.hwmKB / 1024).toFixed(1)} MB`);
+  console.log(`  minting ${r.grants} relay cookies + ${r.directTokens} stand-in refresh tokens took ${r.mintSeconds.toFixed(1)} s`);
+}
+
+export function goalsRelay(r) {
+  const R = r.runs;
+  const ratio64 = R["relay@64"].rps / R["nginx@64"].rps;
+  const ratio1000 = R["relay@1000"].rps / R["nginx@1000"].rps;
+  const added = (c, p) => (R[`relay@${c}`][p] - R[`direct@${c}`][p]) / 1000;
+  const addedNginx = (c, p) => (R[`nginx@${c}`][p] - R[`direct@${c}`][p]) / 1000;
+  const flat = R["relay@1000"].rps / R["relay@64"].rps;
+  const rssMB = R["relay@1000"].hwmKB / 1024;
+  const fair = Object.entries(R).filter(([k]) => k.startsWith("relay")).every(([, x]) => x.upstreamPerAnswered > 0.99);
+  const goals = [
+    { goal: "relay req/s >= 0.8× nginx (64 conns)", measured: `${ratio64.toFixed(2)}×`, met: ratio64 >= 0.8 },
+    { goal: "relay req/s >= 0.8× nginx (1,000 conns)", measured: `${ratio1000.toFixed(2)}×`, met: ratio1000 >= 0.8 },
+    { goal: "added p99 <= 1 ms at 64 conns", measured: `${added(64, "p99_us").toFixed(2)} ms (p50 ${added(64, "p50_us").toFixed(2)} ms; nginx adds p99 ${addedNginx(64, "p99_us").toFixed(2)} ms)`, met: added(64, "p99_us") <= 1 },
+    { goal: "relay RSS <= 30 MB at 1,000 conns", measured: `${rssMB.toFixed(1)} MB (VmHWM)`, met: rssMB <= 30 },
+    { goal: "throughput flat 64 -> 1,000 conns (>= 0.9×)", measured: `${flat.toFixed(2)}× (nginx ${(R["nginx@1000"].rps / R["nginx@64"].rps).toFixed(2)}×)`, met: flat >= 0.9 },
+  ];
+  const lines = goals.map((x) => `${x.goal}: ${x.met ? "met" : "not met"} (${x.measured})`);
+  lines.push(`added at 1,000 conns: relay p50 ${added(1000, "p50_us").toFixed(2)} ms, p99 ${added(1000, "p99_us").toFixed(2)} ms; nginx p50 ${addedNginx(1000, "p50_us").toFixed(2)} ms, p99 ${addedNginx(1000, "p99_us").toFixed(2)} ms`);
+  lines.push(fair ? "every relay answer was a real stand-in refresh (no coalescing)" : "WARNING: some relay answers were coalesced/shared (upstream/answered < 1): raise --grants");
+  return { goals, lines, fair };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await measureRelay({ duration: arg("--duration", 10), grants: arg("--grants", 30_000), directTokens: arg("--direct-tokens", 2_000) });
+  printRelay(r);
+  const i = process.argv.indexOf("--json");
+  if (i > 0) writeFileSync(process.argv[i + 1], JSON.stringify(r, null, 2));
+  process.exit(0);
+}
