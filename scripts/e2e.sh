@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End-to-end tests (`npm test` runs this last): the demo page in Debian's Chromium, driven by
+# playwright-core under `node --test`, against the stand-in Canvas and the relay on 127.0.0.1.
+# Also builds examples/vite (the bundler check) and smoke-tests the bundle in Chromium.
+#   E2E_STANDIN_PORT (39200)  E2E_PORT (39201, relay + www + pkg)  E2E_TTL (access tokens, 5 s)
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=tabs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+STANDIN_PORT=${E2E_STANDIN_PORT:-39200}
+PORT=${E2E_PORT:-39201}
+ORIGIN="http://127.0.0.1:$PORT"
+dir=target/e2e
+mkdir -p "$dir/config"
+
+[ -f pkg/canvas_oauth_bg.wasm ] || bash scripts/build-pkg.sh
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+cargo build --quiet -p canvas-standin --bin canvas-standin
+cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
+
+echo "[e2e] bundler check: vite build of examples/vite"
+# node_modules/canvas-oauth is a symlink to pkg/ (a file: dependency), so it is always the fresh build.
+(cd examples/vite && { { [ -d node_modules/vite ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
+  || npm ci --no-audit --no-fund; } && npx vite build --logLevel warn)
+
+pids=()
+stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT
+wait_listening() {
+  local log=$1 pid=$2
+  for _ in $(seq 300); do
+    grep -q "listening on" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log:" >&2; cat "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "server did not start in 30 s; its log:" >&2; cat "$log" >&2; return 1
+}
+
+# The default seed, plus this page's redirect URI on the demo's developer key.
+target/debug/canvas-standin --print-seed | node -e '
+let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+  const seed = JSON.parse(s);
+  seed.developer_keys.find((k) => String(k.id) === "10000000000001").redirect_uris.push(process.argv[1]);
+  process.stdout.write(JSON.stringify(seed));
+});' "$ORIGIN/" >"$dir/seed.json"
+
+cat >"$dir/config/config.js" <<CONFIG
+export default {
+  canvasUrl: "http://127.0.0.1:$STANDIN_PORT",
+  clientId: "10000000000001",
+  redirectUri: "$ORIGIN/",
+  relayUrl: "/",
+  refreshMarginSeconds: 1,
+  timeoutMs: 10000,
+  autoRefresh: false,
+  demoLogin: "student@example.edu / password",
+};
+CONFIG
+
+target/debug/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --seed "$dir/seed.json" --test-hooks \
+  --access-token-ttl "${E2E_TTL:-5}" >"$dir/standin.log" 2>&1 &
+pids+=($!); wait_listening "$dir/standin.log" $!
+
+CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web \
+CANVAS_REDIRECT_URI="$ORIGIN/" RELAY_ALLOWED_ORIGINS="$ORIGIN" RELAY_LISTEN="127.0.0.1:$PORT" \
+RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
+RELAY_RATE_LIMIT_PER_MINUTE=100000 RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
+  target/debug/canvas-oauth-relay >"$dir/relay.log" 2>&1 &
+pids+=($!); wait_listening "$dir/relay.log" $!
+
+export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_TTL=${E2E_TTL:-5}
+start=$(date +%s)
+node --test --test-concurrency=1 "$@" tests/e2e/
+echo "[e2e] passed in $(( $(date +%s) - start )) s"

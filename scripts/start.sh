@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `npm start`: builds everything, then runs the demo at http://localhost:8080/.
+#
+# Without CANVAS_URL: starts the stand-in Canvas on 127.0.0.1:3000 (default seed, access tokens
+# valid ACCESS_TOKEN_TTL=120 s so refreshes are visible) and the relay on 127.0.0.1:8080, which
+# serves www/ at /, pkg/ at /pkg and the page's generated configuration at /config.
+#
+# With CANVAS_URL set, no stand-in: the relay talks to that Canvas. Then also set
+#   CANVAS_CLIENT_ID, CANVAS_CLIENT_SECRET        the developer key (its redirect URIs must
+#                                                 include CANVAS_REDIRECT_URI)
+#   CANVAS_REDIRECT_URI   default http://localhost:8080/ (the demo page itself)
+#   RELAY_ALLOWED_ORIGINS default the redirect URI's origin
+#   DEMO_SCOPES           optional, space separated (for keys that enforce scopes)
+#   RELAY_COOKIE_KEYS     optional; a random key is generated per run otherwise
+# Any other relay variable (relay/README.md) passes through. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+say() { printf '[start] %s\n' "$*"; }
+
+bash scripts/setup.sh
+say "building the npm package"
+bash scripts/build-pkg.sh
+say "building the stand-in and the relay (debug)"
+cargo build --quiet -p canvas-standin -p canvas-oauth-relay --bins
+
+demo_dir=target/demo
+mkdir -p "$demo_dir"
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  say "stopped"
+}
+trap stop EXIT
+interrupted=""
+trap 'interrupted=1' INT TERM
+
+wait_listening() {
+  local log=$1 pid=$2
+  for _ in $(seq 300); do
+    grep -q "listening on" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log ($log):" >&2; cat "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "server did not start in 30 s; its log ($log):" >&2; cat "$log" >&2; return 1
+}
+
+if [ -z "${CANVAS_URL:-}" ]; then
+  standin_listen=${STANDIN_LISTEN:-127.0.0.1:3000}
+  say "starting the stand-in Canvas on $standin_listen (access tokens live ${ACCESS_TOKEN_TTL:-120} s)"
+  target/debug/canvas-standin --listen "$standin_listen" --access-token-ttl "${ACCESS_TOKEN_TTL:-120}" \
+    >"$demo_dir/standin.log" 2>&1 &
+  pids+=($!); wait_listening "$demo_dir/standin.log" $!
+  export CANVAS_URL="http://$standin_listen" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web
+  demo_login="student@example.edu / password"
+else
+  : "${CANVAS_CLIENT_ID:?set CANVAS_CLIENT_ID (the developer key id) with CANVAS_URL}"
+  : "${CANVAS_CLIENT_SECRET:?set CANVAS_CLIENT_SECRET (the developer key secret) with CANVAS_URL}"
+  demo_login=""
+fi
+export CANVAS_REDIRECT_URI=${CANVAS_REDIRECT_URI:-http://localhost:8080/}
+page_origin=$(node -e 'process.stdout.write(new URL(process.argv[1]).origin)' "$CANVAS_REDIRECT_URI")
+export RELAY_ALLOWED_ORIGINS=${RELAY_ALLOWED_ORIGINS:-$page_origin}
+export RELAY_LISTEN=${RELAY_LISTEN:-127.0.0.1:8080}
+export RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$demo_dir/config"
+if [ -z "${RELAY_COOKIE_KEYS:-}" ]; then
+  RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')"
+  export RELAY_COOKIE_KEYS
+fi
+
+# The page's configuration: everything public, nothing secret.
+mkdir -p "$demo_dir/config"
+DEMO_LOGIN=$demo_login node -e '
+const env = process.env;
+const config = {
+  canvasUrl: env.CANVAS_URL,
+  clientId: env.CANVAS_CLIENT_ID,
+  redirectUri: env.CANVAS_REDIRECT_URI,
+  relayUrl: env.RELAY_BASE_PATH || "/",
+  scopes: (env.DEMO_SCOPES || "").split(/\s+/).filter(Boolean),
+  refreshMarginSeconds: Number(env.DEMO_REFRESH_MARGIN || 60),
+  autoRefresh: true,
+  demoLogin: env.DEMO_LOGIN || undefined,
+};
+process.stdout.write("export default " + JSON.stringify(config, null, 2) + ";\n");
+' >"$demo_dir/config/config.js"
+
+say "starting the relay on $RELAY_LISTEN (Canvas: $CANVAS_URL)"
+target/debug/canvas-oauth-relay >"$demo_dir/relay.log" 2>&1 &
+pids+=($!); wait_listening "$demo_dir/relay.log" $!
+
+cat <<EOF
+
+  canvas-oauth demo:  $page_origin/
+EOF
+[ -n "$demo_login" ] && echo "  demo login:         $demo_login  (or teacher@example.edu / password)"
+cat <<EOF
+  logs:               $demo_dir/standin.log, $demo_dir/relay.log
+  Ctrl-C stops the servers.
+
+EOF
+wait -n "${pids[@]}" || true
+sleep 0.2
+[ -n "$interrupted" ] || say "a server exited unexpectedly; see the logs in $demo_dir"
