@@ -2,13 +2,14 @@
 # End-to-end tests (`npm test` runs this last): the demo page in Debian's Chromium, driven by
 # playwright-core under `node --test`, against the stand-in Canvas and the relay on 127.0.0.1.
 # Also builds examples/vite (the bundler check) and smoke-tests the bundle in Chromium.
-#   E2E_STANDIN_PORT (39200)  E2E_PORT (39201, relay + www + pkg)  E2E_TTL (access tokens, 5 s)
+#   E2E_STANDIN_PORT (17200)  E2E_PORT (17201, relay + www + pkg)  E2E_TTL (access tokens, 5 s)
+# Ports sit below Linux's ephemeral range (32768-60999), like scripts/with-servers.sh.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=tabs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-STANDIN_PORT=${E2E_STANDIN_PORT:-39200}
-PORT=${E2E_PORT:-39201}
+STANDIN_PORT=${E2E_STANDIN_PORT:-17200}
+PORT=${E2E_PORT:-17201}
 ORIGIN="http://127.0.0.1:$PORT"
 dir=target/e2e
 mkdir -p "$dir/config"
@@ -17,6 +18,7 @@ mkdir -p "$dir/config"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 cargo build --quiet -p canvas-standin --bin canvas-standin
 cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
+bin=${CARGO_TARGET_DIR:-target}/debug
 
 echo "[e2e] bundler check: vite build of examples/vite"
 # node_modules/canvas-oauth is a symlink to pkg/ (a file: dependency), so it is always the fresh build.
@@ -37,7 +39,7 @@ wait_listening() {
 }
 
 # The default seed, plus this page's redirect URI on the demo's developer key.
-target/debug/canvas-standin --print-seed | node -e '
+$bin/canvas-standin --print-seed | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const seed = JSON.parse(s);
   seed.developer_keys.find((k) => String(k.id) === "10000000000001").redirect_uris.push(process.argv[1]);
@@ -57,7 +59,7 @@ export default {
 };
 CONFIG
 
-target/debug/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --seed "$dir/seed.json" --test-hooks \
+$bin/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --seed "$dir/seed.json" --test-hooks \
   --access-token-ttl "${E2E_TTL:-5}" >"$dir/standin.log" 2>&1 &
 pids+=($!); wait_listening "$dir/standin.log" $!
 
@@ -65,7 +67,7 @@ CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANV
 CANVAS_REDIRECT_URI="$ORIGIN/" RELAY_ALLOWED_ORIGINS="$ORIGIN" RELAY_LISTEN="127.0.0.1:$PORT" \
 RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
 RELAY_RATE_LIMIT_PER_MINUTE=100000 RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
-  target/debug/canvas-oauth-relay >"$dir/relay.log" 2>&1 &
+  $bin/canvas-oauth-relay >"$dir/relay.log" 2>&1 &
 pids+=($!); wait_listening "$dir/relay.log" $!
 
 export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_TTL=${E2E_TTL:-5}

@@ -23,6 +23,7 @@ say "building the npm package"
 bash scripts/build-pkg.sh
 say "building the stand-in and the relay (debug)"
 cargo build --quiet -p canvas-standin -p canvas-oauth-relay --bins
+bin=${CARGO_TARGET_DIR:-target}/debug
 
 demo_dir=target/demo
 mkdir -p "$demo_dir"
@@ -50,7 +51,7 @@ wait_listening() {
 if [ -z "${CANVAS_URL:-}" ]; then
   standin_listen=${STANDIN_LISTEN:-127.0.0.1:3000}
   say "starting the stand-in Canvas on $standin_listen (access tokens live ${ACCESS_TOKEN_TTL:-120} s)"
-  target/debug/canvas-standin --listen "$standin_listen" --access-token-ttl "${ACCESS_TOKEN_TTL:-120}" \
+  $bin/canvas-standin --listen "$standin_listen" --access-token-ttl "${ACCESS_TOKEN_TTL:-120}" \
     >"$demo_dir/standin.log" 2>&1 &
   pids+=($!); wait_listening "$demo_dir/standin.log" $!
   export CANVAS_URL="http://$standin_listen" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web
@@ -88,7 +89,7 @@ process.stdout.write("export default " + JSON.stringify(config, null, 2) + ";\n"
 ' >"$demo_dir/config/config.js"
 
 say "starting the relay on $RELAY_LISTEN (Canvas: $CANVAS_URL)"
-target/debug/canvas-oauth-relay >"$demo_dir/relay.log" 2>&1 &
+$bin/canvas-oauth-relay >"$demo_dir/relay.log" 2>&1 &
 pids+=($!); wait_listening "$demo_dir/relay.log" $!
 
 cat <<EOF

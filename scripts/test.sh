@@ -29,4 +29,7 @@ bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "
 step "browser tests (headless Firefox ESR) against the stand-in and relay"
 bash scripts/with-servers.sh wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 
+step "end-to-end (Playwright, Chromium): the demo page, and the Vite bundler check"
+bash scripts/e2e.sh
+
 step "all suites passed"

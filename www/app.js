@@ -235,7 +235,15 @@ $("btn-sign-out").addEventListener("click", (e) => busy(e.currentTarget, async (
   try {
     const result = await auth.signOut({ expireSessions });
     log(`token revoked${expireSessions ? " and Canvas sessions ended" : ""}`, "signed-out");
-    if (result.forwardUrl) log(`Canvas suggests continuing at ${result.forwardUrl}`, "info");
+    if (result.forwardUrl) {
+      log("Canvas answered a single-sign-out URL", "info");
+      const url = new URL(result.forwardUrl); // only http(s) links are shown
+      if (url.protocol === "https:" || url.protocol === "http:") {
+        $("forward-link").href = url.href;
+        $("forward-link").textContent = url.host;
+        $("forward").hidden = false;
+      }
+    }
   } catch (error) {
     showError(error, "sign-out");
   }
