@@ -31,12 +31,16 @@ async fn a_refresh_waits_for_another_tabs_web_lock() {
     assert!(locks.is_object(), "navigator.locks is available (127.0.0.1 is a secure context)");
     // Hold the library's lock (`canvas-oauth:<canvas origin>:<client id>`) as another tab would.
     let name = format!("canvas-oauth:{STANDIN}:{CLIENT_ID}");
-    let mut release: Option<Function> = None;
+    let (mut release, mut granted): (Option<Function>, Option<Function>) = (None, None);
     let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-    let holder = Closure::once_into_js(move |_lock: JsValue| held);
+    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
+    let holder = Closure::once_into_js(move |_lock: JsValue| {
+        granted.unwrap().call0(&JsValue::NULL).unwrap();
+        held
+    });
     let request: Function = get(&locks, "request").unchecked_into();
     let holding: Promise = request.call2(&locks, &name.clone().into(), &holder).unwrap().unchecked_into();
-    sleep(50).await;
+    JsFuture::from(acquired).await.unwrap();
     let query: Function = get(&locks, "query").unchecked_into();
     let state = JsFuture::from(query.call0(&locks).unwrap().unchecked_into::<Promise>()).await.unwrap();
     let names: Vec<String> = Array::from(&get(&state, "held")).iter().filter_map(|l| get(&l, "name").as_string()).collect();
