@@ -95,6 +95,17 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
         await context.close();
       }
     }
+    // Ours step by step (informational), fresh pages too.
+    const phaseSamples = [];
+    for (let i = 0; i < Math.min(11, initSamples); i++) {
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      await p.goto(`${origin}/init.html?which=ours&n=p${i}`);
+      await p.waitForFunction(() => window.ready === true);
+      phaseSamples.push(await p.evaluate(() => window.phases()));
+      await context.close();
+    }
+    const phases = Object.fromEntries(Object.keys(phaseSamples[0]).map((k) => [k, median(phaseSamples.map((x) => x[k]))]));
     const gzipKB = (b) => b.length;
     return {
       chromium: version, rounds, batchMs, initSamples, sanity,
@@ -103,6 +114,7 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
       init: {
         ours: median(init.ours), oauth4webapi: median(init.oauth4webapi),
         oursFirst: init.ours[0], oauth4webapiFirst: init.oauth4webapi[0],
+        phases,
         oursP90: [...init.ours].sort((a, b) => a - b)[Math.floor(0.9 * (init.ours.length - 1))],
       },
       served: { oursJs: gzipKB(files["/ours.js"][0]), oursWasm: gzipKB(files["/ours.wasm"][0]), o4wJs: gzipKB(files["/o4w.js"][0]) },
@@ -126,6 +138,8 @@ export function printBrowser(r) {
   console.log("(c) module init, median ms".padEnd(34), r.init.ours.toFixed(2).padStart(12), r.init.oauth4webapi.toFixed(2).padStart(13),
     `${(r.init.ours / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), ` <= 10 ms: ${r.init.ours <= 10 ? "met" : "not met"}`);
   console.log(`  init: ${r.initSamples} fresh pages each; p90 ours ${r.init.oursP90.toFixed(2)} ms; first sample ours ${r.init.oursFirst.toFixed(2)} ms, oauth4webapi ${r.init.oauth4webapiFirst.toFixed(2)} ms`);
+  const ph = r.init.phases;
+  console.log(`  ours step by step (medians): import glue ${ph.importGlue.toFixed(2)} ms, fetch wasm ${ph.fetchWasm.toFixed(2)} ms, compile ${ph.compile.toFixed(2)} ms, instantiate ${ph.instantiate.toFixed(2)} ms`);
   console.log(`  served (raw, no-store): ours ${fmt(r.served.oursJs)} B JS + ${fmt(r.served.oursWasm)} B wasm; oauth4webapi ${fmt(r.served.o4wJs)} B JS`);
 }
 

@@ -74,6 +74,7 @@ function start(name, cmd, args, env = {}, ready = /listening on/, stderr = true)
   children.push(child);
   if (!ready) return Promise.resolve(child);
   return new Promise((resolve, reject) => {
+    const relayIdle = memory(relayProc.pid);
     const t0 = Date.now();
     const read = () => { try { return readFileSync(`${log}.out.log`, "utf8") + (stderr ? readFileSync(`${log}.err.log`, "utf8").slice(0, 4000) : ""); } catch { return ""; } };
     const poll = setInterval(() => {
@@ -98,6 +99,14 @@ function memory(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
   return { hwmKB: kb("VmHWM"), rssKB: kb("VmRSS") };
+}
+// utime + stime of a process, in ms (clock ticks are 100 Hz on Linux).
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch { return NaN; }
 }
 function childPids(pid) {
   try { return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
@@ -157,9 +166,10 @@ async function standinRefreshes(standin) {
 }
 
 function wrk(url, conns, seconds, env) {
-  const r = spawnSync("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", "wrk", `-t${THREADS}`, `-c${conns}`, `-d${seconds}s`, "--timeout", "5s",
+  const threads = Math.min(THREADS, conns);
+  const r = spawnSync("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", "wrk", `-t${threads}`, `-c${conns}`, `-d${seconds}s`, "--timeout", "5s",
     "-s", `${here}refresh.lua`, url], {
-    env: { ...process.env, BENCH_THREADS: String(THREADS), BENCH_ORIGIN: ORIGIN, BENCH_CLIENT_ID: CLIENT_ID, BENCH_CLIENT_SECRET: CLIENT_SECRET, ...env },
+    env: { ...process.env, BENCH_THREADS: String(threads), BENCH_ORIGIN: ORIGIN, BENCH_CLIENT_ID: CLIENT_ID, BENCH_CLIENT_SECRET: CLIENT_SECRET, ...env },
     encoding: "utf8", timeout: (seconds + 30) * 1000, maxBuffer: 16 << 20,
   });
   const line = (r.stdout || "").split("\n").find((l) => l.startsWith("BENCH "));
@@ -241,6 +251,7 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
       return relayCookie(standin, relayUrl);
     });
     const mintSeconds = (Date.now() - t0) / 1000;
+    const relayAfterMint = memory(relayProc.pid);
     writeFileSync(`${work}/cookies.txt`, cookies.join("\n") + "\n");
     writeFileSync(`${work}/tokens.txt`, tokens.join("\n") + "\n");
     writeFileSync(`${work}/cookies-200.txt`, cookies.slice(0, 200).join("\n") + "\n");
@@ -253,17 +264,28 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     wrk(relayUrl, 64, 2, relayEnvWrk);
 
     const runs = {};
-    const run = async (label, url, conns, env, proc) => {
+    const nginxPids = [nginxProc.pid, ...childPids(nginxProc.pid)];
+    const cpuOf = (pids) => pids.reduce((a, pid) => a + cpuMs(pid), 0);
+    const run = async (label, url, conns, env, proc, seconds = duration) => {
       const before = await standinRefreshes(standin);
-      const r = wrk(url, conns, duration, env);
+      const proxyPids = proc ? [proc.pid] : url === nginxUrl ? nginxPids : [];
+      const cpu0 = [cpuOf(proxyPids), cpuMs(standinProc.pid)];
+      const r = wrk(url, conns, seconds, env);
+      const cpu1 = [cpuOf(proxyPids), cpuMs(standinProc.pid)];
+      r.proxyCpuUsPerReq = proxyPids.length ? ((cpu1[0] - cpu0[0]) * 1000) / r.requests : null;
+      r.standinCpuUsPerReq = ((cpu1[1] - cpu0[1]) * 1000) / r.requests;
       // Requests still in flight when wrk stops are finished by the servers; let them land.
       await new Promise((res) => setTimeout(res, 300));
       r.upstream = (await standinRefreshes(standin)) - before;
       r.upstreamPerAnswered = r.upstream / Math.max(1, r.requests);
       if (proc) Object.assign(r, memory(proc.pid));
       runs[label] = r;
-      console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${r.upstreamPerAnswered.toFixed(2)}`);
+      console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${r.upstreamPerAnswered.toFixed(2)}  proxy CPU ${r.proxyCpuUsPerReq?.toFixed(0) ?? "-"} µs/req`);
     };
+    // Unloaded latency: one connection, one request at a time (nothing queues), 5 s each.
+    for (const [label, url, env] of [["direct", standin, canvasEnvWrk], ["relay", relayUrl, relayEnvWrk], ["nginx", nginxUrl, canvasEnvWrk]]) {
+      await run(`${label}@1`, url, 1, env, label === "relay" ? relayProc : null, Math.min(5, duration));
+    }
     for (const conns of [64, 1000]) {
       await run(`direct@${conns}`, standin, conns, canvasEnvWrk, null);
       await run(`relay@${conns}`, relayUrl, conns, relayEnvWrk, relayProc);
@@ -273,7 +295,6 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     // benchmark would show); not used for any goal.
     await run("coalesced-200-cookies@64", relayUrl, 64, { BENCH_MODE: "relay", BENCH_TOKENS: `${work}/cookies-200.txt` }, null);
     const relayMem = memory(relayProc.pid);
-    const nginxPids = [nginxProc.pid, ...childPids(nginxProc.pid)];
     const nginxMem = nginxPids.map(memory).reduce((a, m) => ({ hwmKB: a.hwmKB + m.hwmKB, rssKB: a.rssKB + m.rssKB }), { hwmKB: 0, rssKB: 0 });
     const standinMem = memory(standinProc.pid);
     await stop(relayProc);
@@ -288,7 +309,7 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     await stop(standinProc);
     return {
       duration, grants, directTokens, mintSeconds, threads: THREADS, runs,
-      relayMem, relay2Mem, nginxMem, nginxProcesses: nginxPids.length, standinMem,
+      relayMem, relay2Mem, relayIdle, relayAfterMint, nginxMem, nginxProcesses: nginxPids.length, standinMem,
       nginxVersion: spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim(),
       wrkVersion: (spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout || "").split("\n")[0].trim(),
     };
@@ -301,13 +322,16 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
 const ms = (us) => (us / 1000).toFixed(2);
 export function printRelay(r) {
   console.log(`\n== Relay: POST /refresh round trips (wrk -t${r.threads}, ${r.duration} s per run, ${r.grants.toLocaleString("en-US")} distinct cookies) ==`);
-  console.log("run".padEnd(26), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "errors".padStart(7), "upstream/answered".padStart(18), "RSS peak".padStart(10));
+  console.log("run".padEnd(26), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "errors".padStart(7), "upstream/answered".padStart(18),
+    "proxy CPU µs/req".padStart(17), "stand-in CPU µs/req".padStart(20), "RSS peak".padStart(10));
   for (const [label, x] of Object.entries(r.runs)) {
     console.log(label.padEnd(26), Math.round(x.rps).toString().padStart(8), ms(x.p50_us).padStart(8), ms(x.p99_us).padStart(8),
-      String(x.errors).padStart(7), x.upstreamPerAnswered.toFixed(2).padStart(18), (x.hwmKB ? `${(x.hwmKB / 1024).toFixed(1)} MB` : "").padStart(10));
+      String(x.errors).padStart(7), x.upstreamPerAnswered.toFixed(2).padStart(18), (x.proxyCpuUsPerReq == null ? "" : x.proxyCpuUsPerReq.toFixed(0)).padStart(17),
+      x.standinCpuUsPerReq.toFixed(0).padStart(20), (x.hwmKB ? `${(x.hwmKB / 1024).toFixed(1)} MB` : "").padStart(10));
   }
   const g = goalsRelay(r);
   for (const line of g.lines) console.log("  " + line);
+  console.log(`  relay RSS: ${(r.relayIdle.rssKB / 1024).toFixed(1)} MB idle after start, ${(r.relayAfterMint.rssKB / 1024).toFixed(1)} MB after minting the cookies`);
   console.log(`  memory peak (VmHWM): relay ${(r.relayMem.hwmKB / 1024).toFixed(1)} MB, relay in-flight 1024 ${(r.relay2Mem.hwmKB / 1024).toFixed(1)} MB, nginx ${(r.nginxMem.hwmKB / 1024).toFixed(1)} MB (${r.nginxProcesses} processes), stand-in ${(r.standinMem.hwmKB / 1024).toFixed(1)} MB`);
   console.log(`  minting ${r.grants} relay cookies + ${r.directTokens} stand-in refresh tokens took ${r.mintSeconds.toFixed(1)} s`);
 }
@@ -329,6 +353,9 @@ export function goalsRelay(r) {
     { goal: "throughput flat 64 -> 1,000 conns (>= 0.9×)", measured: `${flat.toFixed(2)}× (nginx ${(R["nginx@1000"].rps / R["nginx@64"].rps).toFixed(2)}×)`, met: flat >= 0.9 },
   ];
   const lines = goals.map((x) => `${x.goal}: ${x.met ? "met" : "not met"} (${x.measured})`);
+  const a1 = (k, p) => (R[`${k}@1`][p] - R["direct@1"][p]) / 1000;
+  lines.push(`added unloaded (1 connection): relay p50 ${a1("relay", "p50_us").toFixed(2)} ms, p99 ${a1("relay", "p99_us").toFixed(2)} ms; nginx p50 ${a1("nginx", "p50_us").toFixed(2)} ms, p99 ${a1("nginx", "p99_us").toFixed(2)} ms`);
+  lines.push(`proxy CPU per request: relay ${R["relay@64"].proxyCpuUsPerReq.toFixed(0)} µs, nginx ${R["nginx@64"].proxyCpuUsPerReq.toFixed(0)} µs at 64 conns; relay ${R["relay@1000"].proxyCpuUsPerReq.toFixed(0)} µs, nginx ${R["nginx@1000"].proxyCpuUsPerReq.toFixed(0)} µs at 1,000`);
   lines.push(`added at 1,000 conns: relay p50 ${added(1000, "p50_us").toFixed(2)} ms, p99 ${added(1000, "p99_us").toFixed(2)} ms; nginx p50 ${addedNginx(1000, "p50_us").toFixed(2)} ms, p99 ${addedNginx(1000, "p99_us").toFixed(2)} ms`);
   lines.push(fair ? "every relay answer was a real stand-in refresh (no coalescing)" : "WARNING: some relay answers were coalesced/shared (upstream/answered < 1): raise --grants");
   return { goals, lines, fair };

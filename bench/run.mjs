@@ -115,17 +115,20 @@ function render(r) {
   L.push(`| (b) validate a callback, ops/s | ${n(b.callback.ours)} | ${n(b.callback.oauth4webapi)} | ${(b.callback.ours / b.callback.oauth4webapi).toFixed(2)}× |`);
   L.push(`| (c) module init, median ms (lower is better) | ${b.init.ours.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.ours / b.init.oauth4webapi).toFixed(2)}× the time |`);
   L.push("");
-  L.push(`Init p90 ours ${b.init.oursP90.toFixed(2)} ms. Served uncompressed: ours ${n(b.served.oursJs)} B JS + ${n(b.served.oursWasm)} B wasm, oauth4webapi ${n(b.served.o4wJs)} B JS.`);
+  const ph = b.init.phases;
+  L.push(`Init p90 ours ${b.init.oursP90.toFixed(2)} ms. Ours step by step (medians, separate samples, non-streaming): import of the glue ${ph.importGlue.toFixed(2)} ms, fetch of the wasm ${ph.fetchWasm.toFixed(2)} ms, \`WebAssembly.compile\` ${ph.compile.toFixed(2)} ms, instantiate (\`initSync\`) ${ph.instantiate.toFixed(2)} ms.`);
+  L.push(`Served uncompressed: ours ${n(b.served.oursJs)} B JS + ${n(b.served.oursWasm)} B wasm, oauth4webapi ${n(b.served.o4wJs)} B JS.`);
   L.push("");
   L.push(`### 3. Relay: POST /refresh (wrk -t${rl.threads}, ${rl.duration} s per run, ${n(rl.grants)} distinct sealed cookies round-robin)`);
   L.push("");
-  L.push("| run | req/s | p50 ms | p99 ms | errors | upstream ÷ answered | peak RSS |");
-  L.push("|---|---:|---:|---:|---:|---:|---:|");
+  L.push("| run (target@connections) | req/s | p50 ms | p99 ms | errors | upstream ÷ answered | proxy CPU µs/req | stand-in CPU µs/req | relay peak RSS |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const [label, x] of Object.entries(rl.runs)) {
-    L.push(`| ${label} | ${n(x.rps)} | ${(x.p50_us / 1000).toFixed(2)} | ${(x.p99_us / 1000).toFixed(2)} | ${x.errors} | ${x.upstreamPerAnswered.toFixed(2)} | ${x.hwmKB ? `${(x.hwmKB / 1024).toFixed(1)} MB` : ""} |`);
+    L.push(`| ${label} | ${n(x.rps)} | ${(x.p50_us / 1000).toFixed(2)} | ${(x.p99_us / 1000).toFixed(2)} | ${x.errors} | ${x.upstreamPerAnswered.toFixed(2)} | ${x.proxyCpuUsPerReq == null ? "" : x.proxyCpuUsPerReq.toFixed(0)} | ${x.standinCpuUsPerReq.toFixed(0)} | ${x.hwmKB ? `${(x.hwmKB / 1024).toFixed(1)} MB` : ""} |`);
   }
   L.push("");
-  for (const line of rg.lines.slice(-2)) L.push(`- ${line}`);
+  for (const line of rg.lines.slice(rg.goals.length)) L.push(`- ${line}`);
+  L.push(`- Relay RSS: ${(rl.relayIdle.rssKB / 1024).toFixed(1)} MB idle after start, ${(rl.relayAfterMint.rssKB / 1024).toFixed(1)} MB after minting the cookies.`);
   L.push(`- Peak RSS (VmHWM): relay ${(rl.relayMem.hwmKB / 1024).toFixed(1)} MB, relay with in-flight cap 1024 ${(rl.relay2Mem.hwmKB / 1024).toFixed(1)} MB, nginx ${(rl.nginxMem.hwmKB / 1024).toFixed(1)} MB (master + workers), stand-in ${(rl.standinMem.hwmKB / 1024).toFixed(1)} MB.`);
   L.push("");
   return L.join("\n");
