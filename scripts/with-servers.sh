@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Starts the stand-in Canvas and the relay on 127.0.0.1, runs the given command, stops both.
+# Ports sit below Linux's ephemeral range (32768-60999): a port there can be held by a client
+# socket in TIME_WAIT after a load test, and binding it then fails.
 # Used by the browser tests: the relay is built with `test-hooks` (request counters) and the
 # stand-in with short-lived access tokens so refreshes happen during a test.
-#   STANDIN_PORT (39100)  RELAY_PORT (39101)  PAGE_ORIGIN (http://127.0.0.1:39102)
-#   SILENT_PORT (39103)  ACCESS_TOKEN_TTL (seconds, 4); port 39104 is kept free (refused).
+#   STANDIN_PORT (17100)  RELAY_PORT (17101)  PAGE_ORIGIN (http://127.0.0.1:17102)
+#   SILENT_PORT (17103)  FAKE_RELAY_PORT (17105)  ACCESS_TOKEN_TTL (seconds, 4); port 17104 is kept free (refused).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-STANDIN_PORT=${STANDIN_PORT:-39100}
-RELAY_PORT=${RELAY_PORT:-39101}
-PAGE_ORIGIN=${PAGE_ORIGIN:-http://127.0.0.1:39102}
+STANDIN_PORT=${STANDIN_PORT:-17100}
+RELAY_PORT=${RELAY_PORT:-17101}
+PAGE_ORIGIN=${PAGE_ORIGIN:-http://127.0.0.1:17102}
 logs=${SERVER_LOGS:-target/server-logs}
 mkdir -p "$logs"
 
 cargo build --quiet -p canvas-standin --bin canvas-standin
+bin=${CARGO_TARGET_DIR:-target}/debug
 cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
 
 pids=()
@@ -31,7 +34,7 @@ wait_listening() {
   echo "server did not start in 30 s; its log:" >&2; cat "$log" >&2; return 1
 }
 
-target/debug/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --test-hooks \
+"$bin"/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --test-hooks \
   --access-token-ttl "${ACCESS_TOKEN_TTL:-4}" >"$logs/standin.log" 2>&1 &
 pids+=($!); wait_listening "$logs/standin.log" $!
 
@@ -43,7 +46,7 @@ RELAY_LISTEN="127.0.0.1:$RELAY_PORT" \
 RELAY_ALLOWED_ORIGINS="$PAGE_ORIGIN" \
 RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
 RELAY_RATE_LIMIT_PER_MINUTE=100000 \
-  target/debug/canvas-oauth-relay >"$logs/relay.log" 2>&1 &
+  "$bin"/canvas-oauth-relay >"$logs/relay.log" 2>&1 &
 pids+=($!); wait_listening "$logs/relay.log" $!
 
 # A server that accepts connections and never answers: the relay-timeout tests point at it.
@@ -53,9 +56,14 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128); held = []
 print("silent server listening on", sys.argv[1])
 while True: held.append(s.accept()[0])
-' "${SILENT_PORT:-39103}" >"$logs/silent.log" 2>&1 &
+' "${SILENT_PORT:-17103}" >"$logs/silent.log" 2>&1 &
 pids+=($!); wait_listening "$logs/silent.log" $!
 
+# A relay that misbehaves on purpose (strict parsing and size-cap tests).
+python3 -u scripts/fake-relay.py "${FAKE_RELAY_PORT:-17105}" >"$logs/fake-relay.log" 2>&1 &
+pids+=($!); wait_listening "$logs/fake-relay.log" $!
+
 export CANVAS_TEST_STANDIN="http://127.0.0.1:$STANDIN_PORT" CANVAS_TEST_RELAY="http://127.0.0.1:$RELAY_PORT" \
-  CANVAS_TEST_SILENT="http://127.0.0.1:${SILENT_PORT:-39103}"
+  CANVAS_TEST_SILENT="http://127.0.0.1:${SILENT_PORT:-17103}" \
+  CANVAS_TEST_FAKE_RELAY="http://127.0.0.1:${FAKE_RELAY_PORT:-17105}"
 "$@"

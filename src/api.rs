@@ -1,6 +1,6 @@
 //! `auth.fetch` and `auth.paginate`: the Canvas API through the relay's `/api/v1` proxy.
 
-use crate::auth::Inner;
+use crate::auth::{promise, Inner};
 use crate::error::js_error;
 use crate::js::{get, object, set, window};
 use crate::relay::{read_capped, Deadline};
@@ -9,7 +9,7 @@ use js_sys::{Object, Promise, JSON};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
 /// Canvas's answer for a token it does not accept, which includes an hourly-expired one
@@ -106,7 +106,7 @@ impl Pages {
     pub fn next(&self) -> Promise {
         let inner = self.inner.clone();
         let next = self.next.clone();
-        future_to_promise(async move {
+        promise(async move {
             let result = object();
             let Some(path) = next.borrow_mut().take() else {
                 set(&result, "done", true);

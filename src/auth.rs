@@ -7,7 +7,7 @@ use crate::free::random_bytes;
 use crate::js::{get, now_ms, object, opt_bool, opt_string, opt_strings, set, window};
 use crate::relay;
 use crate::session::Session;
-use crate::tabs::{self, ANSWER, ASK, SESSION, SIGNED_OUT};
+use crate::tabs::{self, ANSWER, ASK, CLAIM, SESSION, SIGNED_OUT};
 use canvas_oauth_core::{
     authorize_url, flow_expired, is_callback, normalize_scopes, parse_callback, safe_return_path, strip_callback_params,
     AuthorizeRequest, Callback, Error, ErrorCode, PkceVerifier, Prompt, State,
@@ -21,6 +21,11 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 /// How long `restore()` waits for another tab to share its token before using the cookie.
 const ASK_PEERS_MS: f64 = 300.0;
+/// Without Web Locks: how long to collect peers' refresh claims, how long a claim counts, and
+/// how long a tab that lost waits for the winner's new session before refreshing itself.
+const CLAIM_WINDOW_MS: f64 = 60.0;
+const CLAIM_TTL_MS: f64 = 3_000.0;
+const CLAIM_WAIT_MS: f64 = 3_000.0;
 
 pub(crate) struct Inner {
     pub config: Config,
@@ -35,6 +40,8 @@ pub(crate) struct Inner {
     _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
     /// `restore()` waiting for a peer: the question's id and the promise's resolve function.
     asking: RefCell<Option<(String, Function)>>,
+    /// Peers' refresh claims (id, received at), for browsers without Web Locks.
+    peer_claims: RefCell<Vec<(String, f64)>>,
 }
 
 impl Drop for Inner {
@@ -50,12 +57,14 @@ fn err(code: ErrorCode, description: &str) -> JsValue {
     js_error(Error::new(code, description))
 }
 
-/// Runs an async block as a Promise that rejects with a CanvasAuthError.
-fn promise<F>(future: F) -> Promise
+/// Runs an async block as a Promise that rejects with a CanvasAuthError. Boxed so that
+/// `future_to_promise` is compiled once for every async method, not once per method.
+pub(crate) fn promise<F>(future: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    future_to_promise(future)
+    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(boxed)
 }
 
 fn code_of(error: &JsValue) -> Option<String> {
@@ -96,6 +105,7 @@ impl CanvasAuth {
                 channel,
                 _on_message: on_message,
                 asking: RefCell::new(None),
+                peer_claims: RefCell::new(Vec::new()),
             }
         });
         Ok(CanvasAuth { inner })
@@ -377,6 +387,11 @@ impl Inner {
                     self.broadcast(ANSWER, Some(("id", get(message, "id"))));
                 }
             }
+            CLAIM => {
+                if let Some(id) = get(message, "id").as_string() {
+                    self.peer_claims.borrow_mut().push((id, now_ms()));
+                }
+            }
             ANSWER => {
                 let id = get(message, "id").as_string();
                 let asking = self.asking.borrow().as_ref().filter(|(want, _)| Some(want) == id.as_ref()).map(|(_, f)| f.clone());
@@ -440,9 +455,14 @@ impl Inner {
                 let inner = self.clone();
                 let lock_name = self.config.channel_name();
                 let p = promise(async move {
-                    let task_inner = inner.clone();
-                    let task = move || promise(async move { task_inner.refresh_under_lock(stale).await.map(JsValue::from) });
-                    let result = tabs::with_lock(&lock_name, task).await;
+                    let result = if tabs::has_web_locks() {
+                        let task_inner = inner.clone();
+                        let task = move || promise(async move { task_inner.refresh_under_lock(stale).await.map(JsValue::from) });
+                        tabs::with_lock(&lock_name, task).await
+                    } else {
+                        inner.wait_for_turn(&stale).await;
+                        inner.clone().refresh_under_lock(stale).await.map(JsValue::from)
+                    };
                     inner.refreshing.borrow_mut().take();
                     result
                 });
@@ -452,6 +472,29 @@ impl Inner {
         };
         let token = JsFuture::from(shared).await?;
         token.as_string().ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))
+    }
+
+    /// The Web Locks stand-in (L14): announce a claim, wait for peers' claims, and let the
+    /// lowest id refresh; the others wait for its session to arrive (then refresh_under_lock
+    /// finds the token replaced and skips the refresh).
+    async fn wait_for_turn(self: &Rc<Self>, stale: &Option<String>) {
+        let Ok(bytes) = random_bytes() else { return };
+        let id = State::from_random(&bytes).as_str().to_owned();
+        let started = now_ms();
+        self.peer_claims.borrow_mut().retain(|(_, at)| started - at < CLAIM_TTL_MS);
+        self.broadcast(CLAIM, Some(("id", JsValue::from(id.as_str()))));
+        tabs::sleep(CLAIM_WINDOW_MS).await;
+        let lost = self.peer_claims.borrow().iter().any(|(peer, at)| now_ms() - at < CLAIM_TTL_MS && *peer < id);
+        if !lost {
+            return;
+        }
+        while now_ms() - started < CLAIM_WAIT_MS {
+            let replaced = self.session.borrow().as_ref().is_some_and(|s| s.token != *stale && !s.is_due(now_ms()));
+            if replaced {
+                return;
+            }
+            tabs::sleep(50.0).await;
+        }
     }
 
     async fn refresh_under_lock(self: Rc<Self>, stale: Option<String>) -> Result<String, JsValue> {

@@ -1,5 +1,6 @@
 //! Coordination between this app's tabs (L14): a BroadcastChannel carries new sessions,
-//! sign-outs and "who has a token?" questions; the Web Locks API serialises refreshes.
+//! sign-outs and "who has a token?" questions; the Web Locks API serialises refreshes, and
+//! where it is missing, refresh claims on the channel stand in for it.
 
 use crate::js::{get, window};
 use js_sys::{Function, Promise};
@@ -11,22 +12,27 @@ pub(crate) const SESSION: &str = "session";
 pub(crate) const SIGNED_OUT: &str = "signed-out";
 pub(crate) const ASK: &str = "ask";
 pub(crate) const ANSWER: &str = "answer";
+/// Without Web Locks: "I am about to refresh", with a random id; the lowest id goes first.
+pub(crate) const CLAIM: &str = "claim";
 
-/// Runs `task` while holding the cross-tab lock `name` (`navigator.locks.request`), so only
-/// one tab refreshes at a time. Without Web Locks (old browsers, insecure contexts) it waits
-/// a random 0–150 ms instead, which lets a peer's broadcast land first: best effort only.
+/// `navigator.locks.request`, when the browser has it (every current engine, secure contexts).
+fn lock_request() -> Option<(JsValue, Function)> {
+    let locks = window().map(|w| get(&w.navigator(), "locks")).ok()?;
+    let request = get(&locks, "request").dyn_into::<Function>().ok()?;
+    Some((locks, request))
+}
+
+pub(crate) fn has_web_locks() -> bool {
+    lock_request().is_some()
+}
+
+/// Runs `task` while holding the cross-tab lock `name`, so only one tab refreshes at a time.
+/// Callers check [`has_web_locks`] first; without it they use the claim protocol in auth.rs.
 pub(crate) async fn with_lock(name: &str, task: impl FnOnce() -> Promise + 'static) -> Result<JsValue, JsValue> {
-    let locks = window().map(|w| get(&w.navigator(), "locks")).unwrap_or(JsValue::UNDEFINED);
-    let request = get(&locks, "request");
-    if let Some(request) = request.dyn_ref::<Function>() {
-        let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue { task().into() });
-        let held: Promise = request.call2(&locks, &name.into(), &callback)?.unchecked_into();
-        return JsFuture::from(held).await;
-    }
-    let mut jitter = [0u8; 1];
-    let _ = getrandom::fill(&mut jitter);
-    sleep(f64::from(jitter[0]) * 150.0 / 255.0).await;
-    JsFuture::from(task()).await
+    let (locks, request) = lock_request().ok_or_else(|| JsValue::from("Web Locks are not available"))?;
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue { task().into() });
+    let held: Promise = request.call2(&locks, &name.into(), &callback)?.unchecked_into();
+    JsFuture::from(held).await
 }
 
 /// Resolves after `ms` milliseconds.

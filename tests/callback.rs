@@ -258,3 +258,34 @@ fn pending_flows_are_pruned_oldest_and_expired_first() {
     let newest = query_param(urls.last().unwrap(), "state").unwrap();
     assert!(keys.contains(&format!("canvas-oauth:flow:{newest}")), "the newest flow is kept");
 }
+
+/// L12 and L15 against a relay that misbehaves on purpose: every bad answer is a typed error.
+#[wasm_bindgen_test]
+async fn relay_answers_are_parsed_strictly_and_capped() {
+    let cases = [
+        ("empty-token", "invalid_response"),
+        ("mac", "invalid_response"),
+        ("negative-expiry", "invalid_response"),
+        ("fractional-expiry", "invalid_response"),
+        ("no-user", "invalid_response"),
+        ("array", "invalid_response"),
+        ("html", "invalid_response"),
+        ("huge", "invalid_response"),
+        ("status-502", "relay_error"),
+        ("status-429", "rate_limited"),
+        ("status-401", "invalid_grant"),
+    ];
+    for (case, code) in cases {
+        let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/{case}").into())]);
+        let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+        let callback = format!("{}?code=abc&state={state}", redirect_uri());
+        let error = wait(auth.handle_callback(Some(callback.into()))).await.unwrap_err();
+        assert_eq!(code_of(&error), code, "{case}");
+        assert!(auth.session().is_null(), "{case}: no session from a bad answer");
+    }
+    // The good answer works through the same path, so the failures above are the answers'.
+    let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/ok").into())]);
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    let session = wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+}

@@ -233,3 +233,51 @@ async fn an_unreachable_relay_keeps_the_session() {
     assert_eq!(code_of(&wait(offline.access_token()).await.unwrap_err()), "relay_unreachable");
     assert!(!offline.session().is_null());
 }
+
+#[wasm_bindgen_test]
+async fn rate_limiting_never_signs_the_user_out() {
+    // The fake relay issues a token that is due at once and throttles every refresh (429).
+    let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/ok-then-429").into())]);
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    let (events, _u) = record_events(&auth);
+    for _ in 0..3 {
+        assert_eq!(code_of(&wait(auth.access_token()).await.unwrap_err()), "rate_limited");
+    }
+    assert!(!auth.session().is_null(), "still signed in (L13)");
+    assert!(events.borrow().is_empty(), "no sign-out event");
+}
+
+/// Hides `navigator.locks` (as in a browser without Web Locks) until dropped.
+struct WithoutWebLocks;
+impl WithoutWebLocks {
+    fn new() -> Self {
+        let navigator = get(&js_sys::global(), "navigator");
+        let descriptor = obj(&[("value", JsValue::UNDEFINED), ("configurable", true.into())]);
+        js_sys::Reflect::define_property(navigator.unchecked_ref::<js_sys::Object>(), &"locks".into(), &descriptor.unchecked_into()).unwrap();
+        assert!(get(&get(&js_sys::global(), "navigator"), "locks").is_undefined());
+        WithoutWebLocks
+    }
+}
+impl Drop for WithoutWebLocks {
+    fn drop(&mut self) {
+        let navigator = get(&js_sys::global(), "navigator");
+        js_sys::Reflect::delete_property(navigator.unchecked_ref::<js_sys::Object>(), &"locks".into()).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn without_web_locks_tabs_still_refresh_once() {
+    let _no_locks = WithoutWebLocks::new();
+    let a = auth(&no_margin());
+    sign_in(&a).await;
+    let b = auth(&no_margin());
+    wait(b.restore()).await.unwrap();
+    sleep(PAST_EXPIRY_MS).await;
+    reset_relay().await;
+    // Both tabs find the token due at the same moment.
+    let both = Array::of2(&a.access_token().into(), &b.access_token().into());
+    let tokens = Array::from(&JsFuture::from(Promise::all(&both)).await.unwrap());
+    assert_eq!(tokens.get(0).as_string(), tokens.get(1).as_string(), "both tabs use one new token");
+    assert_eq!(relay_count("refresh").await, 1, "claims on the BroadcastChannel let one tab refresh");
+}

@@ -9,13 +9,16 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
 
-pub const STANDIN: &str = match option_env!("CANVAS_TEST_STANDIN") { Some(v) => v, None => "http://127.0.0.1:39100" };
-pub const RELAY: &str = match option_env!("CANVAS_TEST_RELAY") { Some(v) => v, None => "http://127.0.0.1:39101" };
+pub const STANDIN: &str = match option_env!("CANVAS_TEST_STANDIN") { Some(v) => v, None => "http://127.0.0.1:17100" };
+pub const RELAY: &str = match option_env!("CANVAS_TEST_RELAY") { Some(v) => v, None => "http://127.0.0.1:17101" };
 pub const CLIENT_ID: &str = "10000000000001";
 /// A port with-servers.sh keeps free: connections are refused.
-pub const DEAD_RELAY: &str = "http://127.0.0.1:39104";
+pub const DEAD_RELAY: &str = "http://127.0.0.1:17104";
 /// A server that accepts connections and never answers (started by with-servers.sh).
-pub const SILENT_RELAY: &str = match option_env!("CANVAS_TEST_SILENT") { Some(v) => v, None => "http://127.0.0.1:39103" };
+pub const SILENT_RELAY: &str = match option_env!("CANVAS_TEST_SILENT") { Some(v) => v, None => "http://127.0.0.1:17103" };
+
+/// The misbehaving relay of scripts/fake-relay.py; append `/<case>`.
+pub const FAKE_RELAY: &str = match option_env!("CANVAS_TEST_FAKE_RELAY") { Some(v) => v, None => "http://127.0.0.1:17105" };
 
 pub fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
