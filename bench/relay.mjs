@@ -68,13 +68,12 @@ function start(name, cmd, args, env = {}, ready = /listening on/, stderr = true)
   const log = `${work}/${name.replace(/[^a-z0-9-]+/gi, "_")}`;
   const out = openSync(`${log}.out.log`, "w");
   const err = stderr ? openSync(`${log}.err.log`, "w") : "ignore";
-  const child = spawn("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", cmd, ...args], {
+  const child = spawn("bash", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "_", cmd, ...args], {
     env: { ...process.env, ...env }, stdio: ["ignore", out, err],
   });
   children.push(child);
   if (!ready) return Promise.resolve(child);
   return new Promise((resolve, reject) => {
-    const relayIdle = memory(relayProc.pid);
     const t0 = Date.now();
     const read = () => { try { return readFileSync(`${log}.out.log`, "utf8") + (stderr ? readFileSync(`${log}.err.log`, "utf8").slice(0, 4000) : ""); } catch { return ""; } };
     const poll = setInterval(() => {
@@ -167,7 +166,7 @@ async function standinRefreshes(standin) {
 
 function wrk(url, conns, seconds, env) {
   const threads = Math.min(THREADS, conns);
-  const r = spawnSync("bash", ["-c", 'ulimit -n 65536; exec "$@"', "_", "wrk", `-t${threads}`, `-c${conns}`, `-d${seconds}s`, "--timeout", "5s",
+  const r = spawnSync("bash", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "_", "wrk", `-t${threads}`, `-c${conns}`, `-d${seconds}s`, "--timeout", "5s",
     "-s", `${here}refresh.lua`, url], {
     env: { ...process.env, BENCH_THREADS: String(threads), BENCH_ORIGIN: ORIGIN, BENCH_CLIENT_ID: CLIENT_ID, BENCH_CLIENT_SECRET: CLIENT_SECRET, ...env },
     encoding: "utf8", timeout: (seconds + 30) * 1000, maxBuffer: 16 << 20,
@@ -182,7 +181,7 @@ function wrk(url, conns, seconds, env) {
 
 function nginxConf(dir, listenPort, standinPort) {
   return `worker_processes auto;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile 20000;
 daemon off;
 master_process on;
 pid ${dir}/nginx.pid;
@@ -241,6 +240,7 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     for (let i = 0; i < 50 && !existsSync(`${work}/nginx/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
     if (!existsSync(`${work}/nginx/nginx.pid`)) throw new Error(`nginx did not start: ${readFileSync(`${work}/nginx.err.log`, "utf8")}`);
 
+    const relayIdle = memory(relayProc.pid);
     const t0 = Date.now();
     // Interleaved: the stand-in finds a refresh token by a linear scan over every grant, so both
     // sets are spread evenly over its list (same average scan length for relay and nginx/direct).
