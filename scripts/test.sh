@@ -21,7 +21,7 @@ step "TypeScript definitions (tsc --strict against a usage file)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json
 
 # The test page is served from a fixed origin so the relay can allow-list it.
-export WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:39102 WASM_BINDGEN_TEST_TIMEOUT=300
+export WASM_BINDGEN_TEST_ADDRESS=127.0.0.1:17102 WASM_BINDGEN_TEST_TIMEOUT=300
 
 step "browser tests (headless Chromium) against the stand-in and relay"
 bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
