@@ -111,6 +111,10 @@ function childPids(pid) {
   try { return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const b64url = (buf) => buf.toString("base64url");
 
 // Runs `count` async jobs with `width` in flight.
@@ -210,7 +214,7 @@ http {
 `;
 }
 
-export async function measureRelay({ duration = 10, grants = 20_000, directTokens = 2_000 } = {}) {
+export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000, directTokens = 2_000 } = {}) {
   ensureTools();
   mkdirSync(`${work}/nginx`, { recursive: true });
   const [standinPort, relayPort, relay2Port, nginxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -263,33 +267,37 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     wrk(nginxUrl, 64, 2, canvasEnvWrk);
     wrk(relayUrl, 64, 2, relayEnvWrk);
 
-    const runs = {};
     const nginxPids = [nginxProc.pid, ...childPids(nginxProc.pid)];
     const cpuOf = (pids) => pids.reduce((a, pid) => a + cpuMs(pid), 0);
+    const samples = {};
     const run = async (label, url, conns, env, proc, seconds = duration) => {
       const before = await standinRefreshes(standin);
       const proxyPids = proc ? [proc.pid] : url === nginxUrl ? nginxPids : [];
       const cpu0 = [cpuOf(proxyPids), cpuMs(standinProc.pid)];
       const r = wrk(url, conns, seconds, env);
       const cpu1 = [cpuOf(proxyPids), cpuMs(standinProc.pid)];
-      r.proxyCpuUsPerReq = proxyPids.length ? ((cpu1[0] - cpu0[0]) * 1000) / r.requests : null;
-      r.standinCpuUsPerReq = ((cpu1[1] - cpu0[1]) * 1000) / r.requests;
+      r.proxyCpuMs = proxyPids.length ? cpu1[0] - cpu0[0] : null;
+      r.standinCpuMs = cpu1[1] - cpu0[1];
       // Requests still in flight when wrk stops are finished by the servers; let them land.
       await new Promise((res) => setTimeout(res, 300));
       r.upstream = (await standinRefreshes(standin)) - before;
-      r.upstreamPerAnswered = r.upstream / Math.max(1, r.requests);
       if (proc) Object.assign(r, memory(proc.pid));
-      runs[label] = r;
-      console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${r.upstreamPerAnswered.toFixed(2)}  proxy CPU ${r.proxyCpuUsPerReq?.toFixed(0) ?? "-"} µs/req`);
+      (samples[label] ??= []).push(r);
+      console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${(r.upstream / Math.max(1, r.requests)).toFixed(2)}`);
     };
     // Unloaded latency: one connection, one request at a time (nothing queues), 5 s each.
     for (const [label, url, env] of [["direct", standin, canvasEnvWrk], ["relay", relayUrl, relayEnvWrk], ["nginx", nginxUrl, canvasEnvWrk]]) {
       await run(`${label}@1`, url, 1, env, label === "relay" ? relayProc : null, Math.min(5, duration));
     }
+    // Loaded: `rounds` interleaved runs per target (order rotated each round), duration ÷ rounds each.
+    const targets = [["direct", standin, canvasEnvWrk, null], ["relay", relayUrl, relayEnvWrk, relayProc], ["nginx", nginxUrl, canvasEnvWrk, null]];
     for (const conns of [64, 1000]) {
-      await run(`direct@${conns}`, standin, conns, canvasEnvWrk, null);
-      await run(`relay@${conns}`, relayUrl, conns, relayEnvWrk, relayProc);
-      await run(`nginx@${conns}`, nginxUrl, conns, canvasEnvWrk, null);
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < targets.length; k++) {
+          const [label, url, env, proc] = targets[(k + round) % targets.length];
+          await run(`${label}@${conns}`, url, conns, env, proc, Math.max(1, Math.round(duration / rounds)));
+        }
+      }
     }
     // Informational: 200 cookies only, so most refreshes are coalesced or shared (what an unfair
     // benchmark would show); not used for any goal.
@@ -307,8 +315,20 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
     await stop(relayProc);
     await stop(nginxProc);
     await stop(standinProc);
+    const sum = (xs, k) => xs.reduce((a, x) => a + x[k], 0);
+    const runs = Object.fromEntries(Object.entries(samples).map(([label, xs]) => {
+      const requests = sum(xs, "requests");
+      return [label, {
+        rounds: xs.length, requests, rps: median(xs.map((x) => x.rps)), p50_us: median(xs.map((x) => x.p50_us)),
+        p99_us: median(xs.map((x) => x.p99_us)), max_us: Math.max(...xs.map((x) => x.max_us)), errors: sum(xs, "errors"),
+        upstream: sum(xs, "upstream"), upstreamPerAnswered: sum(xs, "upstream") / Math.max(1, requests),
+        proxyCpuUsPerReq: xs[0].proxyCpuMs == null ? null : (sum(xs, "proxyCpuMs") * 1000) / requests,
+        standinCpuUsPerReq: (sum(xs, "standinCpuMs") * 1000) / requests,
+        hwmKB: xs.at(-1).hwmKB, samples: xs.map((x) => ({ rps: x.rps, p50_us: x.p50_us, p99_us: x.p99_us })),
+      }];
+    }));
     return {
-      duration, grants, directTokens, mintSeconds, threads: THREADS, runs,
+      rounds, duration, grants, directTokens, mintSeconds, threads: THREADS, runs,
       relayMem, relay2Mem, relayIdle, relayAfterMint, nginxMem, nginxProcesses: nginxPids.length, standinMem,
       nginxVersion: spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim(),
       wrkVersion: (spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout || "").split("\n")[0].trim(),
@@ -321,7 +341,7 @@ export async function measureRelay({ duration = 10, grants = 20_000, directToken
 
 const ms = (us) => (us / 1000).toFixed(2);
 export function printRelay(r) {
-  console.log(`\n== Relay: POST /refresh round trips (wrk -t${r.threads}, ${r.duration} s per run, ${r.grants.toLocaleString("en-US")} distinct cookies) ==`);
+  console.log(`\n== Relay: POST /refresh round trips (wrk -t${r.threads}, ${r.duration} s per target and connection count in ${r.rounds} interleaved rounds (medians), ${r.grants.toLocaleString("en-US")} distinct cookies) ==`);
   console.log("run".padEnd(26), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "errors".padStart(7), "upstream/answered".padStart(18),
     "proxy CPU µs/req".padStart(17), "stand-in CPU µs/req".padStart(20), "RSS peak".padStart(10));
   for (const [label, x] of Object.entries(r.runs)) {
@@ -362,7 +382,7 @@ export function goalsRelay(r) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await measureRelay({ duration: arg("--duration", 10), grants: arg("--grants", 20_000), directTokens: arg("--direct-tokens", 2_000) });
+  const r = await measureRelay({ duration: arg("--duration", 10), rounds: arg("--rounds", 3), grants: arg("--grants", 20_000), directTokens: arg("--direct-tokens", 2_000) });
   printRelay(r);
   const i = process.argv.indexOf("--json");
   if (i > 0) writeFileSync(process.argv[i + 1], JSON.stringify(r, null, 2));

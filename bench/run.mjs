@@ -124,7 +124,7 @@ function render(r) {
   L.push(`Init p90 ours ${b.init.oursP90.toFixed(2)} ms. Ours step by step (medians, separate samples, non-streaming): import of the glue ${ph.importGlue.toFixed(2)} ms, fetch of the wasm ${ph.fetchWasm.toFixed(2)} ms, \`WebAssembly.compile\` ${ph.compile.toFixed(2)} ms, instantiate (\`initSync\`) ${ph.instantiate.toFixed(2)} ms.`);
   L.push(`Served uncompressed: ours ${n(b.served.oursJs)} B JS + ${n(b.served.oursWasm)} B wasm, oauth4webapi ${n(b.served.o4wJs)} B JS.`);
   L.push("");
-  L.push(`### 3. Relay: POST /refresh (wrk -t${rl.threads}, ${rl.duration} s per run, ${n(rl.grants)} distinct sealed cookies round-robin)`);
+  L.push(`### 3. Relay: POST /refresh (wrk -t${rl.threads}; per target and connection count ${rl.duration} s in ${rl.rounds} interleaved rounds, medians; ${n(rl.grants)} distinct sealed cookies round-robin)`);
   L.push("");
   L.push("| run (target@connections) | req/s | p50 ms | p99 ms | errors | upstream ÷ answered | proxy CPU µs/req | stand-in CPU µs/req | relay peak RSS |");
   L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
