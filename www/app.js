@@ -221,7 +221,7 @@ $("btn-web-session").addEventListener("click", (e) => busy(e.currentTarget, asyn
   // Open the window during the click, then point it at Canvas once the URL is known.
   const win = window.open("about:blank", "_blank");
   try {
-    const url = await auth.webSessionUrl("/");
+    const url = await auth.webSessionUrl(new URL("/", config.canvasUrl).href); // a URL on the Canvas origin
     log("Canvas web session URL minted (valid 30 s); opened in a new window", "info");
     if (win) { win.opener = null; win.location.href = url; } else { location.assign(url); }
   } catch (error) {

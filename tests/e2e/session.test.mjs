@@ -92,6 +92,25 @@ describe("signed in", () => {
     await fresh.waitForSelector("#signed-in:not([hidden])");
   });
 
+  test("a Canvas web session opens in a new window; \"Get a valid token\" refreshes only when due", T, async () => {
+    const page = await newPage(context);
+    await signIn(page);
+    await resetStats();
+    const [popup] = await Promise.all([context.waitForEvent("page"), page.click("#btn-web-session")]);
+    await popup.waitForURL((url) => url.href.startsWith(`${STANDIN}/`) && !url.search.includes("session_token"));
+    await popup.waitForSelector(`text=${USER.name}`);
+    assert.equal((await stats()).session_url, 1);
+    await popup.close();
+
+    await page.click("#btn-token");
+    await page.waitForFunction(() => /still valid/.test(document.getElementById("result-body").textContent));
+    assert.equal((await stats()).refresh, 0);
+    await waitForExpiry(page);
+    await page.click("#btn-token");
+    await page.waitForFunction(() => /new token/.test(document.getElementById("result-body").textContent));
+    assert.equal((await stats()).refresh, 1);
+  });
+
   test("nothing token-like in localStorage, sessionStorage, IndexedDB or document.cookie", T, async () => {
     const page = await newPage(context);
     const secrets = new Set();
