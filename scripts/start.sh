@@ -98,10 +98,10 @@ cat <<EOF
 EOF
 [ -n "$demo_login" ] && echo "  demo login:         $demo_login  (or teacher@example.edu / password)"
 cat <<EOF
-  logs:               $demo_dir/standin.log, $demo_dir/relay.log
+  logs:               $demo_dir/relay.log${demo_login:+, $demo_dir/standin.log}
   Ctrl-C stops the servers.
 
 EOF
 wait -n "${pids[@]}" || true
 sleep 0.2
-[ -n "$interrupted" ] || say "a server exited unexpectedly; see the logs in $demo_dir"
+[ -n "$interrupted" ] || say "a server stopped; its log is in $demo_dir"
