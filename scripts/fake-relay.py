@@ -1,7 +1,7 @@
 """A misbehaving relay for the browser tests of strict parsing (L12), size caps (L15) and
 error mapping. The first path segment picks the behaviour: POST /<case>/token, /<case>/refresh.
 CORS is granted to any origin, as an allow-listed relay would."""
-import json, sys
+import json, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GRANT = {"access_token": "fake-token", "token_type": "Bearer", "expires_in": 3600, "user": {"id": 1, "name": "Sam"}}
@@ -74,6 +74,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
             return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        # /<case>/api/v1/slow answers only after 3 s: the API timeout tests.
+        if self.path.endswith("/api/v1/slow"):
+            time.sleep(3)
+        body = b"[]"
+        self.send_response(200)
+        self.cors()
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

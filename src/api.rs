@@ -4,7 +4,7 @@ use crate::auth::{promise, Inner};
 use crate::error::js_error;
 use crate::js::{get, object, set, window};
 use crate::relay::{read_capped, Deadline};
-use canvas_oauth_core::{next_link, Error, ErrorCode, RELAY_HEADER};
+use canvas_oauth_core::{is_api_path, next_link, Error, ErrorCode, RELAY_HEADER};
 use js_sys::{Object, Promise, JSON};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,26 +23,35 @@ extern "C" {
 }
 
 /// The relay URL for a Canvas API path (`/api/v1/...`) or a relay URL from a `Link` header.
-/// Anything else is refused: the token must never be sent anywhere but the relay.
+/// Anything else — another origin, another relay path, dot segments — is refused: the token
+/// goes only to the relay's API proxy.
 fn api_url(inner: &Inner, path: &str) -> Result<String, JsValue> {
     let relay = &inner.config.relay;
-    let under_api = |p: &str| p == "/api/v1" || p.starts_with("/api/v1/") || p.starts_with("/api/v1?");
-    if under_api(path) {
-        return Ok(format!("{relay}{path}"));
-    }
-    if let Some(rest) = path.strip_prefix(relay.as_str()) {
-        if under_api(rest) {
-            return Ok(path.to_owned());
-        }
+    let api_path = path.strip_prefix(relay.as_str()).unwrap_or(path);
+    if is_api_path(api_path) {
+        return Ok(format!("{relay}{api_path}"));
     }
     Err(js_error(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self")))
 }
 
-fn request(url: &str, init: &JsValue, signal: &web_sys::AbortSignal, token: &str) -> Result<Request, JsValue> {
-    let init: RequestInit = Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() })).unchecked_into();
-    if get(&init, "signal").is_undefined() {
-        init.set_signal(Some(signal));
+/// The caller's signal and our deadline together (`AbortSignal.any`), so a caller's signal
+/// does not switch the timeout off (L15). Engines without `AbortSignal.any` keep the caller's.
+fn combined_signal(caller: &JsValue, deadline: &Deadline) -> JsValue {
+    let ours: JsValue = deadline.controller.signal().into();
+    if caller.is_undefined() || caller.is_null() {
+        return ours;
     }
+    let any = get(&get(&js_sys::global(), "AbortSignal"), "any");
+    match any.dyn_ref::<js_sys::Function>() {
+        Some(any) => any.call1(&JsValue::NULL, &js_sys::Array::of2(caller, &ours)).unwrap_or_else(|_| caller.clone()),
+        None => caller.clone(),
+    }
+}
+
+/// A request to `url` with the caller's `init`, the token, and a signal that includes the deadline.
+fn request(url: &str, init: &JsValue, deadline: &Deadline, token: &str) -> Result<Request, JsValue> {
+    let init: RequestInit = Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() })).unchecked_into();
+    set(&init, "signal", combined_signal(&get(&init, "signal"), deadline));
     let request = Request::new_with_str_and_init(url, &init)
         .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
     request.headers().set("Authorization", &format!("Bearer {token}"))?;
@@ -50,11 +59,11 @@ fn request(url: &str, init: &JsValue, signal: &web_sys::AbortSignal, token: &str
     Ok(request)
 }
 
-async fn send(request: &Request, deadline: &Deadline) -> Result<Response, JsValue> {
+async fn send(request: &Request, deadline: &Deadline, caller_signal: &JsValue) -> Result<Response, JsValue> {
     match JsFuture::from(window()?.fetch_with_request(request)).await {
         Ok(response) => Ok(response.unchecked_into()),
-        // The caller's own AbortSignal keeps its own AbortError.
-        Err(error) if !deadline.expired() && request.signal().aborted() => Err(error),
+        // The caller's own abort keeps its AbortError; ours is a relay_timeout.
+        Err(error) if !deadline.expired() && get(caller_signal, "aborted").is_truthy() => Err(error),
         Err(_) => Err(js_error(deadline.fetch_error())),
     }
 }
@@ -71,20 +80,25 @@ async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
 
 pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, JsValue> {
     let url = api_url(inner, path)?;
+    let caller_signal = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
     let token = inner.access_token().await?;
     let deadline = Deadline::start(inner.config.timeout_ms)?;
-    let first = request(&url, init, &deadline.controller.signal(), &token)?;
+    let first = request(&url, init, &deadline, &token)?;
     // Kept unsent for the retry: a Request's body can be read only once.
     let spare = first.clone()?;
-    let response = send(&first, &deadline).await?;
+    let response = send(&first, &deadline, &caller_signal).await?;
     if !is_invalid_token(&response, &deadline).await {
         return Ok(response);
     }
-    // L13: refresh once, retry once, never loop.
+    drop(deadline);
+    // L13: refresh once, retry once, never loop. The retry gets its own deadline.
     let token = inner.refresh(Some(token)).await?;
-    spare.headers().set("Authorization", &format!("Bearer {token}"))?;
     let deadline = Deadline::start(inner.config.timeout_ms)?;
-    send(&spare, &deadline).await
+    let retry_init = RequestInit::new();
+    set(&retry_init, "signal", combined_signal(&caller_signal, &deadline));
+    let retry = Request::new_with_request_and_init(&spare, &retry_init)?;
+    retry.headers().set("Authorization", &format!("Bearer {token}"))?;
+    send(&retry, &deadline, &caller_signal).await
 }
 
 /// The pages of a list, as an async iterator of each page's parsed JSON.

@@ -20,7 +20,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 /// How long `restore()` waits for another tab to share its token before using the cookie.
-const ASK_PEERS_MS: f64 = 300.0;
+const ASK_PEERS_MS: f64 = 500.0;
 /// Without Web Locks: how long to collect peers' refresh claims, how long a claim counts, and
 /// how long a tab that lost waits for the winner's new session before refreshing itself.
 const CLAIM_WINDOW_MS: f64 = 60.0;
@@ -238,7 +238,11 @@ impl CanvasAuth {
     pub fn web_session_url(&self, return_to: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let return_to = return_to.map(|r| string_arg(&r, "returnTo")).transpose()?;
+            // A path is taken as a page of this Canvas; Canvas wants an absolute URL on its host.
+            let return_to = return_to
+                .map(|r| string_arg(&r, "returnTo"))
+                .transpose()?
+                .map(|r| if r.starts_with('/') && !r.starts_with("//") { inner.config.canvas.join(&r) } else { r });
             let body = object();
             if let Some(return_to) = return_to {
                 set(&body, "return_to", return_to);
@@ -259,15 +263,12 @@ impl CanvasAuth {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
             let expire_sessions = if options.is_object() { opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)? } else { false };
+            // Always ask the relay, token or not: it revokes with the cookie when there is no
+            // token here (a logout page, before restore) and clears the cookie either way.
             let token = inner.session.borrow().as_ref().and_then(|s| s.token.clone());
-            let result = match token {
-                Some(token) => {
-                    let body = object();
-                    set(&body, "expire_sessions", expire_sessions);
-                    relay::post(&inner.config, "/revoke", Some(&body), Some(&token)).await
-                }
-                None => Ok(object()),
-            };
+            let body = object();
+            set(&body, "expire_sessions", expire_sessions);
+            let result = relay::post(&inner.config, "/revoke", Some(&body), token.as_deref()).await;
             // Forget the session whatever the relay said: the user asked to be signed out.
             inner.end_session(false);
             let answer = result.map_err(js_error)?;
@@ -309,14 +310,17 @@ impl CanvasAuth {
         }
         let parsed = parse_callback(&url);
         // L7: the code leaves the address bar now, before the first await, even if it is bad.
-        let cleaned = strip_callback_params(&url);
+        // The cleaned address is remembered so a second call on the cleaned page (React
+        // StrictMode) gets this promise; an explicit URL leaves the address bar alone.
+        let mut cleaned = String::new();
         if url == current && is_callback(&url) {
-            window()?.history()?.replace_state_with_url(&JsValue::NULL, "", Some(&cleaned))?;
+            window()?.history()?.replace_state_with_url(&JsValue::NULL, "", Some(&strip_callback_params(&url)))?;
+            cleaned = window()?.location().href()?;
         }
         let inner = self.inner.clone();
         let callback_url = url.clone();
         let pending = promise(async move { inner.complete_callback(parsed, &callback_url).await });
-        *self.inner.callback.borrow_mut() = Some((url, window()?.location().href()?, pending.clone()));
+        *self.inner.callback.borrow_mut() = Some((url, cleaned, pending.clone()));
         Ok(pending)
     }
 }

@@ -67,7 +67,8 @@ export interface CanvasAuth {
   handleCallback(url?: string | URL): Promise<Session>;
   /** The Canvas API through the relay, token attached; one refresh and retry on 401 "Invalid access token.". */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** A Canvas URL that logs this browser into Canvas's web UI; valid for 30 seconds. */
+  /** A Canvas URL that logs this browser into Canvas's web UI; valid for 30 seconds.
+   *  `returnTo` is a Canvas URL or a path on Canvas such as "/courses". */
   webSessionUrl(returnTo?: string): Promise<string>;
   /** Revokes the token (and with `expireSessions`, Canvas web sessions); signs every tab out. */
   signOut(options?: { expireSessions?: boolean }): Promise<{ forwardUrl?: string }>;

@@ -60,7 +60,14 @@ async fn api_calls_go_through_the_relay_with_the_token() {
     assert_eq!(get(&user, "id").as_f64(), Some(1.0));
     assert_eq!(relay_count("api").await, 1);
     // The token goes only to the relay: other URLs are refused before any request.
-    for bad in ["https://evil.example/api/v1/users/self", "/login/oauth2/token", "//evil.example/api/v1/x", "api/v1/users/self"] {
+    for bad in [
+        "https://evil.example/api/v1/users/self",
+        "/login/oauth2/token",
+        "//evil.example/api/v1/x",
+        "api/v1/users/self",
+        "/api/v1/../../token",
+        "/api/v1/%2e%2e/refresh",
+    ] {
         assert_eq!(code_of(&wait(auth.fetch(bad.into(), None)).await.unwrap_err()), "invalid_argument", "{bad}");
     }
     assert_eq!(relay_count("api").await, 1);
@@ -204,6 +211,9 @@ async fn web_session_url_comes_from_canvas() {
     sign_in(&auth).await;
     let url = wait(auth.web_session_url(Some(format!("{STANDIN}/courses").into()))).await.unwrap().as_string().unwrap();
     assert!(url.starts_with(&format!("{STANDIN}/courses?session_token=")), "{url}");
+    // A path means a page of this Canvas.
+    let url = wait(auth.web_session_url(Some("/courses".into()))).await.unwrap().as_string().unwrap();
+    assert!(url.starts_with(&format!("{STANDIN}/courses?session_token=")), "{url}");
 }
 
 #[wasm_bindgen_test]
@@ -280,4 +290,17 @@ async fn without_web_locks_tabs_still_refresh_once() {
     let tokens = Array::from(&JsFuture::from(Promise::all(&both)).await.unwrap());
     assert_eq!(tokens.get(0).as_string(), tokens.get(1).as_string(), "both tabs use one new token");
     assert_eq!(relay_count("refresh").await, 1, "claims on the BroadcastChannel let one tab refresh");
+}
+
+#[wasm_bindgen_test]
+async fn a_callers_signal_does_not_switch_the_timeout_off() {
+    let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/ok").into()), ("timeoutMs", 300.into())]);
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    let controller = web_sys::AbortController::new().unwrap();
+    let init = obj(&[("signal", controller.signal().into())]);
+    let started = js_sys::Date::now();
+    let error = wait(auth.fetch("/api/v1/slow".into(), Some(init))).await.unwrap_err();
+    assert_eq!(code_of(&error), "relay_timeout");
+    assert!(js_sys::Date::now() - started < 2_500.0, "the 300 ms deadline applied");
 }

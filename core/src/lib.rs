@@ -21,7 +21,7 @@ pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_
 pub use error::{Error, ErrorCode};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
-pub use session::{flow_expired, next_link, strip_callback_params, token_due_ms};
+pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
 pub use url::{safe_return_path, HttpUrl};
 

@@ -62,9 +62,47 @@ pub fn next_link(header: &str) -> Option<String> {
     })
 }
 
+/// Whether `path` is a Canvas API path the token may be sent with: under `/api/v1`, with no
+/// dot segments, empty segments, backslashes, encoded `.` `/` `\`, or control characters —
+/// anything a browser or server could resolve to somewhere other than the relay's API proxy.
+pub fn is_api_path(path: &str) -> bool {
+    let route = path.split(['?', '#']).next().unwrap_or("");
+    let under_api = route == "/api/v1" || route.starts_with("/api/v1/");
+    let lower = route.to_ascii_lowercase();
+    under_api
+        && !path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\')
+        && !["%2e", "%2f", "%5c", "%00"].iter().any(|bad| lower.contains(bad))
+        && !route[1..].split('/').any(|segment| matches!(segment, "" | "." | ".."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_paths_stay_under_the_api() {
+        for ok in ["/api/v1", "/api/v1/users/self", "/api/v1/courses?per_page=5&page=2", "/api/v1/courses/1/files#x"] {
+            assert!(is_api_path(ok), "{ok}");
+        }
+        for bad in [
+            "/api/v1/../../login/oauth2/token",
+            "/api/v1/./users",
+            "/api/v1//users",
+            "/api/v1/users/",
+            "/api/v1/%2e%2e/x",
+            "/api/v1/a%2Fb",
+            "/api/v1/a%5cb",
+            "/api/v1/a\\b",
+            "/api/v1/a b",
+            "/api/v10/x",
+            "/api/v1x",
+            "/login",
+            "api/v1/users",
+            "//evil.example/api/v1/x",
+        ] {
+            assert!(!is_api_path(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn strips_only_response_params() {
