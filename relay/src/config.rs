@@ -96,6 +96,9 @@ pub struct RelayConfig {
     pub static_mounts: Vec<(String, PathBuf)>,
     pub api_allow: Vec<ApiRule>,
     pub lti: Option<LtiConfig>,
+    /// Shared secret the app's own server presents as `Authorization: Bearer` on `/lti/token`
+    /// (`LTI_CALLER_TOKEN`, at least 32 characters). Without it `/lti/token` answers 404.
+    pub lti_caller_token: Option<ClientSecret>,
     pub connect_timeout: Duration,
     pub upstream_timeout: Duration,
     pub max_inflight: usize,
@@ -133,6 +136,7 @@ pub const VARIABLES: &[&str] = &[
     "LTI_CLIENT_ID",
     "LTI_KEY_ID",
     "LTI_SCOPES",
+    "LTI_CALLER_TOKEN",
     "RELAY_CONNECT_TIMEOUT_MS",
     "RELAY_UPSTREAM_TIMEOUT_MS",
     "RELAY_MAX_INFLIGHT",
@@ -255,6 +259,21 @@ impl RelayConfig {
             }
             None => None,
         };
+        let lti_caller_token = match get("LTI_CALLER_TOKEN") {
+            Some(v) => {
+                if lti.is_none() {
+                    return Err(err("LTI_CALLER_TOKEN", "is set but LTI_PRIVATE_KEY_FILE is not: /lti/token needs both"));
+                }
+                if v.chars().count() < 32 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(err(
+                        "LTI_CALLER_TOKEN",
+                        "must be at least 32 printable ASCII characters without spaces (openssl rand -base64 32)",
+                    ));
+                }
+                Some(ClientSecret::new(v))
+            }
+            None => None,
+        };
         let num = |name: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match get(name) {
                 Some(v) => {
@@ -281,6 +300,7 @@ impl RelayConfig {
             static_mounts,
             api_allow,
             lti,
+            lti_caller_token,
             connect_timeout: Duration::from_millis(num("RELAY_CONNECT_TIMEOUT_MS", 5_000, 1)?),
             upstream_timeout: Duration::from_millis(num("RELAY_UPSTREAM_TIMEOUT_MS", 15_000, 1)?),
             max_inflight: num("RELAY_MAX_INFLIGHT", 64, 1)? as usize,
@@ -516,6 +536,8 @@ mod tests {
             ("RELAY_STATIC_DIR", Some("/nonexistent/dir")),
             ("LTI_PRIVATE_KEY_FILE", Some("/nonexistent/key.pem")),
             ("RELAY_UPSTREAM_TIMEOUT_MS", Some("soon")),
+            // A caller token without a key (the key is what enables /lti/token).
+            ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),
         ];
         for (var, value) in cases {
             let mut vars = base();
@@ -527,6 +549,27 @@ mod tests {
             assert_eq!(e.variable, *var, "{e}");
             assert!(e.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn lti_caller_token_is_checked() {
+        let dir = std::env::temp_dir().join(format!("relay-cfg-lti-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let keyfile = dir.join("key.pem");
+        std::fs::write(&keyfile, include_str!("../tests/data/lti-test-private.pem")).unwrap();
+        let mut vars = base();
+        vars.insert("LTI_PRIVATE_KEY_FILE", keyfile.display().to_string());
+        vars.insert("LTI_SCOPES", "https://purl.imsglobal.org/spec/lti-ags/scope/score".to_string());
+        // Key alone: loads, /lti/token stays closed.
+        assert!(load(&vars).unwrap().lti_caller_token.is_none());
+        vars.insert("LTI_CALLER_TOKEN", "too-short".to_string());
+        let e = load(&vars).unwrap_err();
+        assert_eq!(e.variable, "LTI_CALLER_TOKEN");
+        assert!(!e.to_string().contains("too-short"), "never echoes the secret: {e}");
+        vars.insert("LTI_CALLER_TOKEN", "0123456789abcdef0123456789abcdef".to_string());
+        let c = load(&vars).unwrap();
+        assert_eq!(c.lti_caller_token.as_ref().unwrap().secret().len(), 32);
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
 
     #[test]

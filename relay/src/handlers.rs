@@ -469,15 +469,36 @@ pub(crate) async fn session_url(
 // ---------------------------------------------------------------------------------------------
 // POST /lti/token, GET /jwks.json
 
+/// Constant-time equality of two secrets (compares SHA-256 digests, so lengths leak nothing).
+fn secret_eq(a: &str, b: &str) -> bool {
+    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+}
+
+/// `/lti/token` is for the app's own server: `Authorization: Bearer <LTI_CALLER_TOKEN>` exactly once.
+fn lti_caller(headers: &HeaderMap, expected: &str) -> Result<(), RelayError> {
+    let refuse = || RelayError::new(StatusCode::UNAUTHORIZED, "invalid_client", "the LTI caller token (Authorization: Bearer) is missing or wrong");
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else { return Err(refuse()) };
+    let presented = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(refuse)?;
+    if secret_eq(presented, expected) {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
+}
+
 pub(crate) async fn lti_token(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RelayError> {
-    let Some(lti) = &state.config.lti else {
-        return Err(RelayError::new(StatusCode::NOT_FOUND, "invalid_request", "LTI is not configured on this relay"));
+    // Deny by default: without both a signing key and a caller token, the route does not exist.
+    let (Some(lti), Some(caller)) = (&state.config.lti, &state.config.lti_caller_token) else {
+        return Err(RelayError::new(StatusCode::NOT_FOUND, "not_found", "LTI is not configured on this relay"));
     };
+    lti_caller(&headers, caller.secret())?;
     no_query(&uri)?;
     let req: LtiTokenRequest = json_body(&state, &headers, body, false).await?.expect("not empty");
     let scope = crate::lti::check_scopes(&req.scope, &lti.scopes)

@@ -292,7 +292,9 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
             return Ok(());
         }
         let state_changing = !matches!(method, Method::GET | Method::HEAD);
-        if state_changing && !route.starts_with("/__test/") {
+        // /lti/token is server-to-server: it authenticates the caller with LTI_CALLER_TOKEN
+        // (a Bearer secret, never ambient), so the browser-only Origin/header checks do not apply.
+        if state_changing && !route.starts_with("/__test/") && route != "/lti/token" {
             if !origin_allowed {
                 return Err(RelayError::forbidden("an allow-listed Origin header is required"));
             }

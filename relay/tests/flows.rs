@@ -174,29 +174,12 @@ async fn session_url_and_proxy_link_rewriting() {
 #[tokio::test]
 async fn lti_token_and_jwks() {
     let s = standin().await;
-    let dir = std::env::temp_dir().join(format!("relay-lti-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let keyfile = dir.join("key.pem");
-    std::fs::write(&keyfile, include_str!("data/lti-test-private.pem")).unwrap();
-    let scope = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
-    let vars = std::collections::HashMap::from([
-        ("CANVAS_URL", s.url()),
-        ("CANVAS_CLIENT_ID", CLIENT_ID.to_string()),
-        ("CANVAS_CLIENT_SECRET", SECRET.to_string()),
-        ("CANVAS_REDIRECT_URI", REDIRECT.to_string()),
-        ("RELAY_ALLOWED_ORIGINS", ORIGIN.to_string()),
-        ("RELAY_COOKIE_KEYS", format!("k1:{}", b64(&[1; 32]))),
-        ("LTI_PRIVATE_KEY_FILE", keyfile.display().to_string()),
-        ("LTI_CLIENT_ID", "10000000000005".to_string()),
-        ("LTI_SCOPES", format!("{scope} https://purl.imsglobal.org/spec/lti-ags/scope/lineitem")),
-    ]);
-    let cfg = canvas_oauth_relay::RelayConfig::from_lookup(|n| vars.get(n).cloned()).unwrap();
-    let relay = start_relay(cfg).await;
+    let relay = start_relay(lti_config(&s.url(), Some(LTI_CALLER))).await;
     let c = client();
-    let resp = json_post(&c, &format!("{relay}/lti/token"), json!({"scope": scope})).send().await.unwrap();
+    let resp = lti_post(&c, &relay, LTI_SCOPE).send().await.unwrap();
     let (status, body) = json(resp).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"], scope);
+    assert_eq!(body["scope"], LTI_SCOPE);
     assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
     let jwks: serde_json::Value = c.get(format!("{relay}/jwks.json")).send().await.unwrap().json().await.unwrap();
     let n = jwks["keys"][0]["n"].as_str().unwrap();
@@ -236,7 +219,8 @@ async fn health_openapi_and_static_files() {
 #[tokio::test]
 async fn openapi_routes_match_the_router() {
     let s = standin().await;
-    let relay = start_relay(config(&s.url(), CLIENT_ID, SECRET)).await;
+    // With LTI fully configured, so /lti/token is routed (it is 404 otherwise).
+    let relay = start_relay(lti_config(&s.url(), Some(LTI_CALLER))).await;
     let doc: serde_json::Value = serde_json::from_str(canvas_oauth_relay::OPENAPI_JSON).unwrap();
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {

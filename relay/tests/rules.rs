@@ -338,30 +338,17 @@ async fn r7_no_store_and_headers_stripped_both_ways() {
 #[tokio::test]
 async fn r8_lti_scopes_and_assertion() {
     let f = fake(|_| json_resp(200, json!({"access_token": "lti.at.x", "token_type": "Bearer", "expires_in": 3600, "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score"}))).await;
-    let dir = std::env::temp_dir().join(format!("relay-r8-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let keyfile = dir.join("key.pem");
-    std::fs::write(&keyfile, include_str!("data/lti-test-private.pem")).unwrap();
-    let vars = std::collections::HashMap::from([
-        ("CANVAS_URL", f.url.clone()),
-        ("CANVAS_CLIENT_ID", CLIENT_ID.to_string()),
-        ("CANVAS_CLIENT_SECRET", SECRET.to_string()),
-        ("CANVAS_REDIRECT_URI", REDIRECT.to_string()),
-        ("RELAY_ALLOWED_ORIGINS", ORIGIN.to_string()),
-        ("RELAY_COOKIE_KEYS", format!("k1:{}", b64(&[1; 32]))),
-        ("LTI_PRIVATE_KEY_FILE", keyfile.display().to_string()),
-        ("LTI_CLIENT_ID", "10000000000005".to_string()),
-        ("LTI_SCOPES", "https://purl.imsglobal.org/spec/lti-ags/scope/score".to_string()),
-    ]);
-    let relay = start_relay(canvas_oauth_relay::RelayConfig::from_lookup(|n| vars.get(n).cloned()).unwrap()).await;
+    let mut cfg = lti_config(&f.url, Some(LTI_CALLER));
+    cfg.lti.as_mut().unwrap().scopes = vec![LTI_SCOPE.to_string()];
+    let relay = start_relay(cfg).await;
     let c = client();
     for scope in ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "", "https://purl.imsglobal.org/spec/lti-ags/scope/score https://x/y"] {
-        let r = json_post(&c, &format!("{relay}/lti/token"), json!({"scope": scope})).send().await.unwrap();
+        let r = lti_post(&c, &relay, scope).send().await.unwrap();
         let (st, b) = json(r).await;
         assert_eq!((st, b["error"].as_str()), (400, Some("invalid_scope")), "{scope}");
     }
     assert_eq!(f.count(), 0, "nothing reached Canvas");
-    let r = json_post(&c, &format!("{relay}/lti/token"), json!({"scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score"})).send().await.unwrap();
+    let r = lti_post(&c, &relay, LTI_SCOPE).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&f.last().body).unwrap();
     assert_eq!(form["grant_type"], "client_credentials");
@@ -380,11 +367,52 @@ async fn r8_lti_scopes_and_assertion() {
     assert!(exp > iat && exp - iat <= 300);
     // Without a key, the route exists but refuses, and the JWKS is empty.
     let (f2, relay2) = setup().await;
-    let r = json_post(&c, &format!("{relay2}/lti/token"), json!({"scope": "x"})).send().await.unwrap();
+    let r = lti_post(&c, &relay2, LTI_SCOPE).send().await.unwrap();
     assert_eq!(r.status(), 404);
     let jwks: serde_json::Value = c.get(format!("{relay2}/jwks.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(jwks, json!({"keys": []}));
     assert_eq!(f2.count(), 0);
+}
+
+#[tokio::test]
+async fn lti_token_requires_the_caller_token() {
+    let f = fake(|_| json_resp(200, json!({"access_token": "lti.at.x", "token_type": "Bearer", "expires_in": 3600, "scope": LTI_SCOPE}))).await;
+    let relay = start_relay(lti_config(&f.url, Some(LTI_CALLER))).await;
+    let c = client();
+    let body = json!({"scope": LTI_SCOPE});
+    let wrong_same_length: String = LTI_CALLER.chars().rev().collect();
+    // What a browser (or anyone forging browser headers) can send, and wrong secrets.
+    let cases = [
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth("x"),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth(&wrong_same_length),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth(format!("{LTI_CALLER}x")),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()).header("authorization", format!("Basic {LTI_CALLER}")),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone()).header("authorization", format!("bearer {LTI_CALLER}")),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone())
+            .bearer_auth(LTI_CALLER)
+            .header("authorization", format!("Bearer {LTI_CALLER}")),
+    ];
+    for req in cases {
+        let (st, b) = json(req.send().await.unwrap()).await;
+        assert_eq!((st, b["error"].as_str()), (401, Some("invalid_client")), "{b}");
+        assert!(!b.to_string().contains(LTI_CALLER));
+    }
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+    // The right token works from a server (no Origin, no X-Canvas-Relay).
+    let r = lti_post(&c, &relay, LTI_SCOPE).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(f.count(), 1);
+    // A page on a foreign origin is still refused before anything else.
+    let r = lti_post(&c, &relay, LTI_SCOPE).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A key without LTI_CALLER_TOKEN: the route is closed, even with browser headers.
+    let closed = start_relay(lti_config(&f.url, None)).await;
+    let r = json_post(&c, &format!("{closed}/lti/token"), body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = lti_post(&c, &closed, LTI_SCOPE).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(f.count(), 1, "nothing more reached Canvas");
 }
 
 #[tokio::test]

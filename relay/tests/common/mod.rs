@@ -49,6 +49,45 @@ pub async fn start_relay(config: RelayConfig) -> String {
     format!("http://{addr}{prefix}")
 }
 
+pub const LTI_SCOPE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
+pub const LTI_CALLER: &str = "lti-caller-token-0123456789abcdef0123456789";
+
+/// A relay configuration with an LTI key (`LTI_CLIENT_ID` 10000000000005, scopes score +
+/// lineitem) and, when given, `LTI_CALLER_TOKEN`.
+pub fn lti_config(canvas: &str, caller_token: Option<&str>) -> RelayConfig {
+    let dir = std::env::temp_dir().join(format!("relay-lti-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keyfile = dir.join("key.pem");
+    std::fs::write(&keyfile, include_str!("../data/lti-test-private.pem")).unwrap();
+    let mut vars = std::collections::HashMap::from([
+        ("CANVAS_URL", canvas.to_string()),
+        ("CANVAS_CLIENT_ID", CLIENT_ID.to_string()),
+        ("CANVAS_CLIENT_SECRET", SECRET.to_string()),
+        ("CANVAS_REDIRECT_URI", REDIRECT.to_string()),
+        ("RELAY_ALLOWED_ORIGINS", ORIGIN.to_string()),
+        ("RELAY_COOKIE_KEYS", format!("k1:{}", b64(&[1; 32]))),
+        ("LTI_PRIVATE_KEY_FILE", keyfile.display().to_string()),
+        ("LTI_CLIENT_ID", "10000000000005".to_string()),
+        ("LTI_SCOPES", format!("{LTI_SCOPE} https://purl.imsglobal.org/spec/lti-ags/scope/lineitem")),
+    ]);
+    if let Some(t) = caller_token {
+        vars.insert("LTI_CALLER_TOKEN", t.to_string());
+    }
+    let mut c = RelayConfig::from_lookup(|n| vars.get(n).cloned()).expect("LTI test config");
+    c.connect_timeout = Duration::from_millis(500);
+    c.upstream_timeout = Duration::from_millis(1500);
+    c.rate_limit_per_minute = 100_000;
+    c
+}
+
+/// A server-to-server `/lti/token` call: JSON body, the caller token, no Origin.
+pub fn lti_post(c: &reqwest::Client, relay: &str, scope: &str) -> reqwest::RequestBuilder {
+    c.post(format!("{relay}/lti/token"))
+        .bearer_auth(LTI_CALLER)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "scope": scope }).to_string())
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
