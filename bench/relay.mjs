@@ -285,17 +285,14 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
       (samples[label] ??= []).push(r);
       console.error(`  ${label.padEnd(28)} ${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${(r.p50_us / 1000).toFixed(2)} ms  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.errors}  upstream/answered ${(r.upstream / Math.max(1, r.requests)).toFixed(2)}`);
     };
-    // Unloaded latency: one connection, one request at a time (nothing queues), 5 s each.
-    for (const [label, url, env] of [["direct", standin, canvasEnvWrk], ["relay", relayUrl, relayEnvWrk], ["nginx", nginxUrl, canvasEnvWrk]]) {
-      await run(`${label}@1`, url, 1, env, label === "relay" ? relayProc : null, Math.min(5, duration));
-    }
-    // Loaded: `rounds` interleaved runs per target (order rotated each round), duration ÷ rounds each.
+    // 1 connection (unloaded: one request at a time, nothing queues; 2 s per round), then 64 and
+    // 1,000 (loaded): `rounds` interleaved runs per target, order rotated each round.
     const targets = [["direct", standin, canvasEnvWrk, null], ["relay", relayUrl, relayEnvWrk, relayProc], ["nginx", nginxUrl, canvasEnvWrk, null]];
-    for (const conns of [64, 1000]) {
+    for (const conns of [1, 64, 1000]) {
       for (let round = 0; round < rounds; round++) {
         for (let k = 0; k < targets.length; k++) {
           const [label, url, env, proc] = targets[(k + round) % targets.length];
-          await run(`${label}@${conns}`, url, conns, env, proc, Math.max(1, Math.round(duration / rounds)));
+          await run(`${label}@${conns}`, url, conns, env, proc, conns === 1 ? 2 : Math.max(1, Math.round(duration / rounds)));
         }
       }
     }
@@ -368,7 +365,7 @@ export function goalsRelay(r) {
   const goals = [
     { goal: "relay req/s >= 0.8× nginx (64 conns)", measured: `${ratio64.toFixed(2)}×`, met: ratio64 >= 0.8 },
     { goal: "relay req/s >= 0.8× nginx (1,000 conns)", measured: `${ratio1000.toFixed(2)}×`, met: ratio1000 >= 0.8 },
-    { goal: "added p99 <= 1 ms at 64 conns", measured: `${added(64, "p99_us").toFixed(2)} ms (p50 ${added(64, "p50_us").toFixed(2)} ms; nginx adds p99 ${addedNginx(64, "p99_us").toFixed(2)} ms)`, met: added(64, "p99_us") <= 1 },
+    { goal: "added p99 <= 1 ms at 64 conns", measured: `${added(64, "p99_us").toFixed(2)} ms (p50 ${added(64, "p50_us").toFixed(2)} ms; nginx adds p99 ${addedNginx(64, "p99_us").toFixed(2)} ms; saturated, mostly queueing: see the 1-connection line)`, met: added(64, "p99_us") <= 1 },
     { goal: "relay RSS <= 30 MB at 1,000 conns", measured: `${rssMB.toFixed(1)} MB (VmHWM)`, met: rssMB <= 30 },
     { goal: "throughput flat 64 -> 1,000 conns (>= 0.9×)", measured: `${flat.toFixed(2)}× (nginx ${(R["nginx@1000"].rps / R["nginx@64"].rps).toFixed(2)}×)`, met: flat >= 0.9 },
   ];
