@@ -2,7 +2,7 @@
 
 use crate::error::{ClearCookie, RelayError, SetSealedCookie, UpstreamStatus};
 use crate::upstream::{self, TokenOutcome};
-use crate::{AppState, CookieSpec};
+use crate::{AppState, CookieSpec, CookieValue};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -293,11 +293,18 @@ async fn do_refresh(state: &AppState, rt: RefreshToken) -> Result<Refreshed, Rel
 
 /// The refresh token from the cookie: 401 invalid_token without one, 401 invalid_grant (cookie
 /// cleared) when it does not open (tampered, foreign deployment, retired key).
+/// Several cookies with our name → treated as no session, and cleared (one may be planted).
 fn cookie_token(state: &AppState, cookie: &CookieSpec, headers: &HeaderMap) -> Result<(RefreshToken, bool), RelayError> {
-    let sealed = cookie
-        .read(headers)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| RelayError::invalid_token("no session cookie"))?;
+    let sealed = match cookie.read(headers) {
+        CookieValue::One(v) if !v.is_empty() => v,
+        CookieValue::None | CookieValue::One(_) => return Err(RelayError::invalid_token("no session cookie")),
+        CookieValue::Several => {
+            return Err(RelayError {
+                clear_cookie: true,
+                ..RelayError::invalid_token("several session cookies were sent; sign in again")
+            })
+        }
+    };
     let rt = state
         .sealer
         .open(sealed)

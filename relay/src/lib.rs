@@ -56,7 +56,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("ANY", "/api/v1/{*path}"),
 ];
 
-/// Cookie base name; prefixed with `__Host-` or `__Secure-` over https.
+/// Cookie base name; prefixed with `__Host-` over https.
 pub const COOKIE_NAME: &str = "canvas_relay_rt";
 
 /// Request counters (exposed by the `test-hooks` feature at `GET /__test/stats`).
@@ -97,6 +97,7 @@ pub(crate) struct AppState {
     pub limiter: limits::RateLimiter,
     pub refreshes: handlers::Coalescer,
     pub stats: Stats,
+    pub cookie: CookieSpec,
 }
 
 /// How the refresh-token cookie is named and flagged for one request (R3).
@@ -107,22 +108,31 @@ pub(crate) struct CookieSpec {
     pub path: String,
 }
 
+/// What the request's cookies hold under our name.
+pub(crate) enum CookieValue<'a> {
+    None,
+    One(&'a str),
+    /// Several cookies with our name: one may have been planted (e.g. by a sibling subdomain with
+    /// `Domain=` and a longer `Path`); never guess which is ours.
+    Several,
+}
+
 impl CookieSpec {
-    fn for_request(config: &RelayConfig, headers: &HeaderMap) -> Self {
+    /// Decided from configuration only, never from the request (a `Host` header behind a reverse
+    /// proxy can look like loopback). https: `RELAY_PUBLIC_URL` is https; without it, unless the relay
+    /// listens on loopback and every allowed origin is plain http (local development).
+    /// Over https the cookie is always `__Host-` with `Path=/`: a `__Secure-` cookie with a sub-path
+    /// can be shadowed by a sibling subdomain's `Domain=` cookie with the same name and path.
+    pub(crate) fn from_config(config: &RelayConfig) -> Self {
         let https = match &config.public_url {
             Some(u) => u.scheme() == "https",
-            None => {
-                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-                !is_loopback_authority(host)
-            }
+            None => !(config.listen.ip().is_loopback() && config.allowed_origins.iter().all(|o| o.starts_with("http://"))),
         };
-        let path = config.base_path.clone();
-        let name = match (https, path == "/") {
-            (true, true) => format!("__Host-{COOKIE_NAME}"),
-            (true, false) => format!("__Secure-{COOKIE_NAME}"),
-            (false, _) => COOKIE_NAME.to_string(),
-        };
-        Self { name, secure: https, path }
+        if https {
+            Self { name: format!("__Host-{COOKIE_NAME}"), secure: true, path: "/".into() }
+        } else {
+            Self { name: COOKIE_NAME.to_string(), secure: false, path: config.base_path.clone() }
+        }
     }
 
     fn header(&self, value: &str, max_age: u64) -> HeaderValue {
@@ -131,27 +141,22 @@ impl CookieSpec {
         HeaderValue::from_str(&v).expect("cookie header is ASCII")
     }
 
-    /// The sealed value from the request's cookies, if any.
-    pub fn read<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
-        headers
+    /// The sealed value from the request's cookies.
+    pub fn read<'a>(&self, headers: &'a HeaderMap) -> CookieValue<'a> {
+        let mut found = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == self.name)
-            .map(|(_, v)| v.trim())
+            .filter(|(k, _)| k.trim() == self.name)
+            .map(|(_, v)| v.trim());
+        match (found.next(), found.next()) {
+            (None, _) => CookieValue::None,
+            (Some(v), None) => CookieValue::One(v),
+            (Some(_), Some(_)) => CookieValue::Several,
+        }
     }
-}
-
-fn is_loopback_authority(host: &str) -> bool {
-    let h = host.to_ascii_lowercase();
-    let name = if h.starts_with('[') {
-        h.split(']').next().map(|s| format!("{s}]")).unwrap_or_default()
-    } else {
-        h.split(':').next().unwrap_or("").to_string()
-    };
-    name == "localhost" || name.ends_with(".localhost") || name.starts_with("127.") || name == "[::1]"
 }
 
 /// The relay as an axum router. Relay routes live under `config.base_path`; when
@@ -163,6 +168,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
         refreshes: handlers::Coalescer::default(),
         stats: Stats::default(),
+        cookie: CookieSpec::from_config(&config),
         config: config.clone(),
     });
     let relay = Router::new()
@@ -266,7 +272,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
         .unwrap_or_else(|| "(unmatched)".to_string());
     let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_string);
     let origin_allowed = origin.as_deref().is_some_and(|o| config.allowed_origins.iter().any(|a| a == o));
-    let cookie = CookieSpec::for_request(config, req.headers());
+    let cookie = state.cookie.clone();
     req.extensions_mut().insert(cookie.clone());
 
     let counter = match route.as_str() {

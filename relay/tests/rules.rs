@@ -110,14 +110,15 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
     let (_, body) = json(resp).await;
     assert!(!body.to_string().contains("rt-1"), "no refresh token in the body");
 
-    // Non-root base path over https: __Secure- (a __Host- cookie must have Path=/).
+    // Non-root base path over https: still __Host- with Path=/ (a __Secure- cookie on a sub-path
+    // can be shadowed by a sibling subdomain's Domain= cookie with the same name and path).
     let mut cfg = config(&f.url, CLIENT_ID, SECRET);
     cfg.public_url = Some("https://app.example.edu/relay".parse().unwrap());
     cfg.base_path = "/relay".into();
     let relay2 = start_relay(cfg).await;
     let resp = json_post(&c, &format!("{relay2}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
     let sc = set_cookie(&resp).unwrap();
-    assert!(sc.starts_with("__Secure-canvas_relay_rt=") && sc.contains("Path=/relay;") && sc.contains("Secure"), "{sc}");
+    assert!(sc.starts_with("__Host-canvas_relay_rt=v1.k1.") && sc.contains("; Path=/;") && sc.contains("; Secure"), "{sc}");
 
     // Tampered, foreign and retired-key cookies are refused without calling Canvas.
     let (f, relay) = setup().await;
@@ -153,6 +154,72 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
     assert!(set_cookie(&r).unwrap().starts_with("canvas_relay_rt=v1.k2."));
     let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&f.last().body).unwrap();
     assert_eq!(form["refresh_token"], "rt-1");
+}
+
+#[tokio::test]
+async fn r3_https_is_decided_by_configuration_not_the_host_header() {
+    let f = fake(ok_token).await;
+    let c = client();
+    // Behind `proxy_pass http://127.0.0.1:PORT` without RELAY_PUBLIC_URL, listening on a public
+    // address: the request's Host is loopback, the cookie must still be __Host- + Secure.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.listen = "0.0.0.0:8080".parse().unwrap();
+    cfg.base_path = "/canvas-relay".into();
+    let relay = start_relay(cfg).await;
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let sc = set_cookie(&resp).unwrap();
+    assert!(sc.starts_with("__Host-canvas_relay_rt=") && sc.contains("; Path=/;") && sc.contains("; Secure"), "{sc}");
+    // Loopback listener, but an https origin is allowed: a deployment, so Secure too.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.allowed_origins.push("https://app.example.edu".into());
+    let relay = start_relay(cfg).await;
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    assert!(set_cookie(&resp).unwrap().starts_with("__Host-canvas_relay_rt="));
+    // RELAY_PUBLIC_URL wins over everything, whatever Host the request carries.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.public_url = Some("https://relay.example.edu/".parse().unwrap());
+    let relay = start_relay(cfg).await;
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .header("host", "localhost")
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie(&resp).unwrap().starts_with("__Host-canvas_relay_rt="));
+    // Local development (loopback listener, http origins only): plain name, no Secure.
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.base_path = "/canvas-relay".into();
+    let relay = start_relay(cfg).await;
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .header("host", "app.example.edu")
+        .send()
+        .await
+        .unwrap();
+    let sc = set_cookie(&resp).unwrap();
+    assert!(sc.starts_with("canvas_relay_rt=") && sc.contains("Path=/canvas-relay;") && !sc.contains("Secure"), "{sc}");
+}
+
+#[tokio::test]
+async fn r3_several_session_cookies_are_no_session() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let mine = cookie_from(&relay).await;
+    // A second cookie with our name, e.g. planted from a sibling subdomain, sealed by this same
+    // relay for the attacker's own grant.
+    let planted = cookie_from(&relay).await;
+    let n = f.count();
+    for header in [format!("{planted}; {mine}"), format!("{mine}; other=1; {planted}")] {
+        let r = post(&c, &format!("{relay}/refresh")).header("cookie", &header).send().await.unwrap();
+        assert!(set_cookie(&r).unwrap().contains("Max-Age=0"), "cleared");
+        let (st, b) = json(r).await;
+        assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "{b}");
+    }
+    // Also across several Cookie header lines.
+    let r = post(&c, &format!("{relay}/refresh")).header("cookie", &planted).header("cookie", &mine).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(f.count(), n, "nothing reached Canvas");
+    // One cookie still works.
+    let r = post(&c, &format!("{relay}/refresh")).header("cookie", &mine).send().await.unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
