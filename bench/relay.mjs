@@ -50,9 +50,9 @@ function ensureTools() {
   const missing = ["wrk", "nginx"].filter((t) => spawnSync("sh", ["-c", `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0);
   if (missing.length) {
     console.error(`installing ${missing.join(", ")} with apt-get`);
-    execFileSync("apt-get", ["install", "-y", "-q", ...missing.map((t) => (t === "nginx" ? "nginx-light" : t))], {
-      stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
+    const apt = (args) => execFileSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const pkgs = missing.map((t) => (t === "nginx" ? "nginx-light" : t));
+    try { apt(["install", "-y", "-q", ...pkgs]); } catch { apt(["update", "-q"]); apt(["install", "-y", "-q", ...pkgs]); }
   }
   for (const bin of ["canvas-oauth-relay", "canvas-standin"]) {
     if (!existsSync(`${root}target/release/${bin}`)) {
