@@ -46,6 +46,8 @@ const machine = {
   load: os.loadavg().map((x) => x.toFixed(2)).join(" "),
   node: process.version,
   kernel: os.release(),
+  commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim(),
+  dirty: execFileSync("git", ["status", "--porcelain", "--", "src", "core", "relay", "standin", "Cargo.toml"], { cwd: root, encoding: "utf8" }).trim() !== "",
 };
 
 const results = { machine };
@@ -77,6 +79,7 @@ function render(r) {
   L.push(`Run on ${m.date}: ${m.nproc} cores (\`nproc\`), ${m.cpu}, ${m.memGiB} GiB memory, Linux ${m.kernel}, Node ${m.node},`);
   L.push(`Chromium ${b.chromium}, ${rl.nginxVersion.replace(/^nginx version: /, "")}, ${rl.wrkVersion.split(" [")[0]}. Load average before / after: ${m.load} / ${r.loadAfter}`);
   L.push("(the machine is shared with engineers compiling Rust; everything, load generator included, runs on the same cores).");
+  L.push(`Code: commit ${m.commit}${m.dirty ? " plus uncommitted changes in src/, core/, relay/ or standin/ (the work tree is shared)" : ""}.`);
   L.push("");
   L.push("### Goals");
   L.push("");
