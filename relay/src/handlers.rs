@@ -346,61 +346,114 @@ struct Empty {}
 // ---------------------------------------------------------------------------------------------
 // POST /revoke
 
+/// Sign-out. The cookie is cleared on every outcome the handler reaches (success, Canvas failure,
+/// timeout, refused token, bad request): signing out must always remove the local credential.
+/// Credentials: `Authorization: Bearer` (the access token), the cookie, both, or neither.
 pub(crate) async fn revoke(
     State(state): State<Arc<AppState>>,
     Extension(cookie): Extension<CookieSpec>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, RelayError> {
-    no_query(&uri)?;
-    let req: RevokeRequest = json_body(&state, &headers, body, true).await?.unwrap_or_default();
-    let access = bearer(&headers)?;
-    let first = delete_token(&state, &access, req.expire_sessions).await?;
-    let mut revoked = access.clone();
-    let outcome = if first.status == 401 {
-        // Canvas refuses to revoke an expired access token (§7.8): refresh with the cookie, retry.
-        let rt = match cookie_token(&state, &cookie, &headers) {
-            Ok((rt, _)) => rt,
-            Err(_) => {
-                return Err(RelayError { clear_cookie: true, ..RelayError::invalid_token("Canvas refused the access token and there is no session cookie to refresh it") }.with_upstream(401));
+) -> Response {
+    let mut resp = match revoke_inner(&state, &cookie, &uri, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => RelayError { clear_cookie: true, ..e }.into_response(),
+    };
+    resp.extensions_mut().insert(ClearCookie);
+    resp
+}
+
+/// What refreshing with the cookie gave, for a revoke.
+enum RevokeRefresh {
+    /// A fresh access token to revoke.
+    Token(String),
+    /// No usable cookie (none, several, or one that does not open here).
+    NoCookie,
+    /// Canvas says the grant is already gone.
+    GrantGone(u16),
+}
+
+async fn refresh_for_revoke(state: &Arc<AppState>, cookie: &CookieSpec, headers: &HeaderMap) -> Result<RevokeRefresh, RelayError> {
+    let Ok((rt, _)) = cookie_token(state, cookie, headers) else { return Ok(RevokeRefresh::NoCookie) };
+    let refreshed = Coalescer::refresh(state, rt).await;
+    match &*refreshed {
+        Ok(r) => Ok(RevokeRefresh::Token(r.access_token.clone())),
+        Err(e) if e.clear_cookie => {
+            if let Ok((rt, _)) = cookie_token(state, cookie, headers) {
+                Coalescer::forget(state, &rt);
             }
-        };
-        let refreshed = Coalescer::refresh(&state, rt).await;
-        match &*refreshed {
-            Ok(r) => {
-                revoked = r.access_token.clone();
-                delete_token(&state, &r.access_token, req.expire_sessions).await?
-            }
-            Err(e) if e.clear_cookie => {
-                // The grant is already gone at Canvas: nothing is left to revoke.
-                if let Ok((rt, _)) = cookie_token(&state, &cookie, &headers) {
-                    Coalescer::forget(&state, &rt);
-                }
-                let mut resp = json_response(StatusCode::OK, b"{}".to_vec(), e.upstream_status.unwrap_or(400));
-                resp.extensions_mut().insert(ClearCookie);
-                return Ok(resp);
-            }
-            Err(e) => return Err(e.clone()),
+            Ok(RevokeRefresh::GrantGone(e.upstream_status.unwrap_or(400)))
         }
-    } else {
-        first
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// 200 `{}`: nothing (left) to revoke.
+fn nothing_to_revoke(upstream: Option<u16>) -> Response {
+    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response();
+    if let Some(s) = upstream {
+        r.extensions_mut().insert(UpstreamStatus(s));
+    }
+    r
+}
+
+async fn revoke_inner(
+    state: &Arc<AppState>,
+    cookie: &CookieSpec,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, RelayError> {
+    no_query(uri)?;
+    let req: RevokeRequest = json_body(state, headers, body, true).await?.unwrap_or_default();
+    let presented = match headers.get(header::AUTHORIZATION) {
+        Some(_) => Some(bearer(headers)?),
+        None => None,
+    };
+    let (access, outcome) = match presented {
+        Some(access) => {
+            let first = delete_token(state, &access, req.expire_sessions).await?;
+            if first.status == 401 {
+                // Canvas refuses to revoke an expired access token (§4): refresh with the cookie, retry.
+                match refresh_for_revoke(state, cookie, headers).await? {
+                    RevokeRefresh::Token(fresh) => {
+                        let second = delete_token(state, &fresh, req.expire_sessions).await?;
+                        (fresh, second)
+                    }
+                    RevokeRefresh::GrantGone(s) => return Ok(nothing_to_revoke(Some(s))),
+                    RevokeRefresh::NoCookie => {
+                        return Err(RelayError::invalid_token("Canvas refused the access token and there is no session cookie to refresh it").with_upstream(401));
+                    }
+                }
+            } else {
+                (access, first)
+            }
+        }
+        // Cookie only: refresh to get an access token, then revoke that (it kills the grant).
+        None => match refresh_for_revoke(state, cookie, headers).await? {
+            RevokeRefresh::Token(fresh) => {
+                let outcome = delete_token(state, &fresh, req.expire_sessions).await?;
+                (fresh, outcome)
+            }
+            RevokeRefresh::GrantGone(s) => return Ok(nothing_to_revoke(Some(s))),
+            // Neither token nor cookie: already signed out.
+            RevokeRefresh::NoCookie => return Ok(nothing_to_revoke(None)),
+        },
     };
     match outcome.status {
         200 => {
-            if let Ok((rt, _)) = cookie_token(&state, &cookie, &headers) {
-                Coalescer::forget(&state, &rt);
+            if let Ok((rt, _)) = cookie_token(state, cookie, headers) {
+                Coalescer::forget(state, &rt);
             }
-            Coalescer::forget_access(&state, &revoked);
+            Coalescer::forget_access(state, &access);
             let forward_url = serde_json::from_slice::<serde_json::Value>(&outcome.body)
                 .ok()
                 .and_then(|v| v.get("forward_url").and_then(|u| u.as_str()).map(str::to_string))
                 .filter(|u| u.len() <= 2048)
                 .filter(|u| url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "https" | "http")));
             let body = serde_json::to_vec(&RevokeResponse { forward_url }).expect("serialises");
-            let mut resp = json_response(StatusCode::OK, body, 200);
-            resp.extensions_mut().insert(ClearCookie);
-            Ok(resp)
+            Ok(json_response(StatusCode::OK, body, 200))
         }
         401 => Err(RelayError::invalid_token("Canvas refused the access token").with_upstream(401)),
         403 if upstream::is_throttled(&outcome) => Err(upstream::throttled(&outcome)),

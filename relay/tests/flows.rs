@@ -131,6 +131,29 @@ async fn revoke_an_expired_token_refreshes_first() {
 }
 
 #[tokio::test]
+async fn cookie_only_revoke_kills_the_grant() {
+    let s = standin().await;
+    let relay = start_relay(config(&s.url(), CLIENT_ID, SECRET)).await;
+    let (access, cookie) = sign_in(&relay, &s.url()).await;
+    let c = client();
+    let before = standin_stats(&s.url()).await;
+    // No Bearer: the relay refreshes with the cookie, revokes that token, clears the cookie.
+    let resp = json_post(&c, &format!("{relay}/revoke"), json!({})).header("cookie", &cookie).send().await.unwrap();
+    assert!(set_cookie(&resp).unwrap().contains("Max-Age=0"));
+    let (st, body) = json(resp).await;
+    assert_eq!(st, 200, "{body}");
+    let after = standin_stats(&s.url()).await;
+    assert_eq!(after["refresh_requests"].as_u64().unwrap() - before["refresh_requests"].as_u64().unwrap(), 1);
+    assert_eq!(after["revoke_requests"].as_u64().unwrap() - before["revoke_requests"].as_u64().unwrap(), 1);
+    // The grant is dead at Canvas: the (replayed) cookie no longer refreshes, the old token is dead.
+    let resp = post(&c, &format!("{relay}/refresh")).header("cookie", &cookie).send().await.unwrap();
+    let (st, body) = json(resp).await;
+    assert_eq!((st, body["error"].as_str()), (401, Some("invalid_grant")), "{body}");
+    let me = c.get(format!("{relay}/api/v1/users/self")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(me.status(), 401);
+}
+
+#[tokio::test]
 async fn session_url_and_proxy_link_rewriting() {
     let s = standin().await;
     let mut cfg = config(&s.url(), CLIENT_ID, SECRET);

@@ -486,12 +486,13 @@ async fn lti_token_requires_the_caller_token() {
 async fn bearer_routes_refuse_without_calling_canvas() {
     let (f, relay) = setup().await;
     let c = client();
+    let r = json_post(&c, &format!("{relay}/session-url"), json!({})).send().await.unwrap();
+    let (st, b) = json(r).await;
+    assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")));
     for path in ["/revoke", "/session-url"] {
-        let r = json_post(&c, &format!("{relay}{path}"), json!({})).send().await.unwrap();
+        let r = json_post(&c, &format!("{relay}{path}"), json!({})).header("authorization", "Basic eDp5").send().await.unwrap();
         let (st, b) = json(r).await;
         assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "{path}");
-        let r = json_post(&c, &format!("{relay}{path}"), json!({})).header("authorization", "Basic eDp5").send().await.unwrap();
-        assert_eq!(r.status(), 401);
     }
     for rt in ["https://evil.example/", "javascript:alert(1)", "/relative", &format!("{}@evil.example/", f.url)] {
         let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": rt})).bearer_auth("t").send().await.unwrap();
@@ -503,6 +504,60 @@ async fn bearer_routes_refuse_without_calling_canvas() {
     let r = c.delete(format!("{relay}/api/v1/users/self")).header("origin", ORIGIN).header("x-canvas-relay", "1").bearer_auth("t").send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(f.count(), 0);
+}
+
+#[tokio::test]
+async fn revoke_clears_the_cookie_on_every_outcome() {
+    let (f, relay) = setup().await;
+    let c = client();
+    let cookie = cookie_from(&relay).await;
+    let revoke = |body: serde_json::Value| json_post(&c, &format!("{relay}/revoke"), body).bearer_auth("at-1").header("cookie", &cookie);
+    let cleared = |r: &reqwest::Response| set_cookie(r).is_some_and(|s| s.contains("Max-Age=0") && s.starts_with("canvas_relay_rt=;"));
+    // Canvas 500.
+    f.set(|s| if s.method == "DELETE" { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response() } else { ok_token(s) });
+    let r = revoke(json!({})).send().await.unwrap();
+    assert!(cleared(&r), "500: {:?}", set_cookie(&r));
+    assert_eq!(r.status(), 502);
+    // Canvas throttling.
+    f.set(|s| if s.method == "DELETE" { (axum::http::StatusCode::FORBIDDEN, "403 Forbidden (Rate Limit Exceeded)").into_response() } else { ok_token(s) });
+    let r = revoke(json!({})).send().await.unwrap();
+    assert!(cleared(&r));
+    assert_eq!(r.status(), 503);
+    // Canvas refuses the token twice (401, refresh, 401 again).
+    f.set(|s| if s.method == "DELETE" { json_resp(401, json!({"errors": [{"message": "Invalid access token."}]})) } else { ok_token(s) });
+    let r = revoke(json!({})).send().await.unwrap();
+    assert!(cleared(&r));
+    let (st, b) = json(r).await;
+    assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(f.seen.lock().unwrap().iter().filter(|s| s.method == "DELETE").count(), 4, "500, 403, then 401 → refresh → 401");
+    // Canvas too slow (past the 1.5 s upstream deadline).
+    f.set(|s| if s.method == "DELETE" { json_resp(200, json!({})) } else { ok_token(s) });
+    f.set_delay(Duration::from_secs(3));
+    let r = revoke(json!({})).send().await.unwrap();
+    f.set_delay(Duration::ZERO);
+    assert!(cleared(&r));
+    assert_eq!(r.status(), 504);
+    // A bad request body: refused, cookie still cleared.
+    let r = revoke(json!({"nope": 1})).send().await.unwrap();
+    assert!(cleared(&r));
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn revoke_without_token_or_cookie_is_an_idempotent_sign_out() {
+    let (f, relay) = setup().await;
+    let c = client();
+    for req in [post(&c, &format!("{relay}/revoke")), json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true}))] {
+        let r = req.send().await.unwrap();
+        assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
+        let (st, b) = json(r).await;
+        assert_eq!((st, b), (200, json!({})));
+    }
+    // A cookie that does not open here: nothing to revoke either.
+    let r = post(&c, &format!("{relay}/revoke")).header("cookie", "canvas_relay_rt=v1.k1.AAAA").send().await.unwrap();
+    assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
+    assert_eq!(json(r).await, (200, json!({})));
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
 }
 
 #[cfg(not(feature = "test-hooks"))]
