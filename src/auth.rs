@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::error::{js_error, string_arg};
 use crate::flows::{self, Flow};
-use crate::free::random_bytes;
+use crate::free::{random_bytes, random_pair};
 use crate::js::{get, now_ms, object, opt_bool, opt_string, opt_strings, set, window};
 use crate::relay;
 use crate::session::Session;
@@ -42,6 +42,7 @@ pub(crate) struct Inner {
     asking: RefCell<Option<(String, Function)>>,
     /// Peers' refresh claims (id, received at), for browsers without Web Locks.
     peer_claims: RefCell<Vec<(String, f64)>>,
+    flow_index: flows::FlowIndex,
 }
 
 impl Drop for Inner {
@@ -106,6 +107,7 @@ impl CanvasAuth {
                 _on_message: on_message,
                 asking: RefCell::new(None),
                 peer_claims: RefCell::new(Vec::new()),
+                flow_index: flows::FlowIndex::new(),
             }
         });
         Ok(CanvasAuth { inner })
@@ -124,9 +126,10 @@ impl CanvasAuth {
         let return_to = match opt_string(&options, "returnTo", code)? {
             Some(path) => safe_return_path(&path),
             None => {
-                let location = window()?.location();
-                let here = format!("{}{}{}", location.pathname()?, location.search()?, location.hash()?);
-                safe_return_path(&strip_callback_params(&here))
+                // The current page: the path, query and fragment of `location.href`.
+                let href = window()?.location().href()?;
+                let path_start = href.find("://").and_then(|i| href[i + 3..].find('/').map(|j| i + 3 + j));
+                safe_return_path(&strip_callback_params(path_start.map_or("/", |i| &href[i..])))
             }
         };
         let purpose = opt_string(&options, "purpose", code)?;
@@ -137,8 +140,9 @@ impl CanvasAuth {
             Some(scopes) => normalize_scopes(&scopes).map_err(js_error)?,
             None => config.scopes.clone(),
         };
-        let state = State::from_random(&random_bytes()?);
-        let verifier = PkceVerifier::from_random(&random_bytes()?);
+        let (state_bytes, verifier_bytes) = random_pair()?;
+        let state = State::from_random(&state_bytes);
+        let verifier = PkceVerifier::from_random(&verifier_bytes);
         let url = authorize_url(&AuthorizeRequest {
             canvas: &config.canvas,
             client_id: &config.client_id,
@@ -161,7 +165,7 @@ impl CanvasAuth {
             return_to,
             scopes,
         };
-        flows::save(state.as_str(), &flow, now)?;
+        flows::save(state.as_str(), &flow, now, &self.inner.flow_index)?;
         Ok(url)
     }
 

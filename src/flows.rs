@@ -2,8 +2,9 @@
 //! so two sign-ins in flight (two tabs, a double click) cannot overwrite each other.
 
 use crate::error::js_error;
-use crate::js::{get, object, set, window};
-use canvas_oauth_core::{constant_time_eq, flow_expired, Error, ErrorCode};
+use crate::js::{get, window};
+use canvas_oauth_core::{constant_time_eq, flow_expired, json_string_into, Error, ErrorCode};
+use std::cell::{Cell, RefCell};
 use js_sys::{Array, JSON};
 use wasm_bindgen::prelude::*;
 use web_sys::Storage;
@@ -29,22 +30,65 @@ fn storage() -> Result<Storage, JsValue> {
         .ok_or_else(|| js_error(Error::new(ErrorCode::InvalidArgument, "sessionStorage is not available")))
 }
 
-/// Stores `flow` under `state`, first dropping expired flows and the oldest beyond the cap.
-pub(crate) fn save(state: &str, flow: &Flow, now_ms: f64) -> Result<(), JsValue> {
+/// The pending flows this tab has, as (storage key, created at): sessionStorage belongs to one
+/// tab, so keeping the list here saves reading and parsing every flow on each sign-in. It is
+/// rebuilt from storage on first use and once a minute (flows of an earlier page load).
+pub(crate) struct FlowIndex {
+    known: RefCell<Vec<(String, f64)>>,
+    scanned_at: Cell<f64>,
+}
+
+impl FlowIndex {
+    pub fn new() -> Self {
+        Self { known: RefCell::new(Vec::new()), scanned_at: Cell::new(f64::NEG_INFINITY) }
+    }
+}
+
+/// Expired flows are dropped at least this often.
+const RESCAN_MS: f64 = 60_000.0;
+
+/// Stores `flow` under `state`, dropping expired flows and, beyond the cap, the oldest.
+pub(crate) fn save(state: &str, flow: &Flow, now_ms: f64, index: &FlowIndex) -> Result<(), JsValue> {
     let storage = storage()?;
-    prune(&storage, now_ms);
-    let value = object();
-    set(&value, "k", state);
-    set(&value, "v", flow.verifier.as_str());
-    set(&value, "r", flow.redirect_uri.as_str());
-    set(&value, "o", flow.canvas_origin.as_str());
-    set(&value, "t", flow.created_ms);
-    set(&value, "p", flow.return_to.as_str());
-    set(&value, "s", flow.scopes.iter().map(|s| JsValue::from(s.as_str())).collect::<Array>());
-    let text = JSON::stringify(&value)?;
+    let mut known = index.known.borrow_mut();
+    if now_ms - index.scanned_at.get() > RESCAN_MS {
+        *known = scan(&storage, now_ms);
+        index.scanned_at.set(now_ms);
+    }
+    while known.len() >= MAX_FLOWS {
+        // The oldest by a linear scan: the list is short, and a sort would grow the bundle.
+        let oldest = (0..known.len()).fold(0, |o, i| if known[i].1 < known[o].1 { i } else { o });
+        let _ = storage.remove_item(&known.swap_remove(oldest).0);
+    }
+    let key = format!("{PREFIX}{state}");
+    // Written as JSON here rather than built as a JS object: one call across to JS, not eight.
+    let mut text = String::with_capacity(256);
+    let mut field = |name: &str, value: &str| {
+        text.push_str(if text.is_empty() { "{\"" } else { ",\"" });
+        text.push_str(name);
+        text.push_str("\":");
+        json_string_into(&mut text, value);
+    };
+    field("k", state);
+    field("v", &flow.verifier);
+    field("r", &flow.redirect_uri);
+    field("o", &flow.canvas_origin);
+    field("p", &flow.return_to);
+    text.push_str(",\"t\":");
+    text.push_str(&(flow.created_ms as u64).to_string());
+    text.push_str(",\"s\":[");
+    for (i, scope) in flow.scopes.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        json_string_into(&mut text, scope);
+    }
+    text.push_str("]}");
     storage
-        .set_item(&format!("{PREFIX}{state}"), &String::from(text))
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "sessionStorage is full or blocked")))
+        .set_item(&key, &text)
+        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "sessionStorage is full or blocked")))?;
+    known.push((key, now_ms));
+    Ok(())
 }
 
 /// Removes and returns the flow for `state`. Removal comes first, so a second callback with
@@ -74,7 +118,8 @@ pub(crate) fn take(state: &str) -> Result<Option<Flow>, JsValue> {
     Ok(flow)
 }
 
-fn prune(storage: &Storage, now_ms: f64) {
+/// Reads every pending flow in storage, removing the expired ones.
+fn scan(storage: &Storage, now_ms: f64) -> Vec<(String, f64)> {
     let mut flows: Vec<(String, f64)> = Vec::new();
     for i in 0..storage.length().unwrap_or(0) {
         let Some(key) = storage.key(i).ok().flatten() else { continue };
@@ -90,9 +135,5 @@ fn prune(storage: &Storage, now_ms: f64) {
         }
         !expired
     });
-    // Room for the flow about to be saved: drop the oldest (a linear scan; no sort in the bundle).
-    while flows.len() >= MAX_FLOWS {
-        let oldest = (0..flows.len()).fold(0, |o, i| if flows[i].1 < flows[o].1 { i } else { o });
-        let _ = storage.remove_item(&flows.swap_remove(oldest).0);
-    }
+    flows
 }

@@ -26,6 +26,15 @@ pub fn create_state() -> Result<String, JsValue> {
     Ok(State::from_random(&random_bytes()?).as_str().to_owned())
 }
 
+/// Two independent random values from one `crypto.getRandomValues` call (state and verifier).
+pub(crate) fn random_pair() -> Result<([u8; RANDOM_BYTES], [u8; RANDOM_BYTES]), JsValue> {
+    let mut bytes = [0u8; 2 * RANDOM_BYTES];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))?;
+    let (a, b) = bytes.split_at(RANDOM_BYTES);
+    Ok((a.try_into().unwrap_or_default(), b.try_into().unwrap_or_default()))
+}
+
 pub(crate) fn random_bytes() -> Result<[u8; RANDOM_BYTES], JsValue> {
     let mut bytes = [0u8; RANDOM_BYTES];
     getrandom::fill(&mut bytes)

@@ -289,3 +289,18 @@ async fn relay_answers_are_parsed_strictly_and_capped() {
     let session = wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
     assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
 }
+
+#[wasm_bindgen_test]
+fn the_default_return_path_is_the_current_page() {
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    let original = window.location().href().unwrap();
+    history.push_state_with_url(&JsValue::NULL, "", Some("/courses/7?tab=files&code=leftover#top")).unwrap();
+    let url = auth(&[]).authorize_url(None).unwrap();
+    history.replace_state_with_url(&JsValue::NULL, "", Some(&original)).unwrap();
+    let state = query_param(&url, "state").unwrap();
+    let flow = js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().unwrap()).unwrap();
+    assert_eq!(get(&flow, "p").as_string().as_deref(), Some("/courses/7?tab=files#top"), "path, query and fragment, minus OAuth parameters");
+    assert_eq!(get(&flow, "t").as_f64().map(|t| t > 0.0), Some(true));
+    assert_eq!(js_sys::Array::from(&get(&flow, "s")).length(), 0);
+}

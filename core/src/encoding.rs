@@ -68,6 +68,25 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Appends `value` as a JSON string literal (RFC 8259 §7), quotes included.
+pub fn json_string_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Byte comparison whose time depends only on the lengths (RFC 6749 §10.12 state checks; L6).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -115,6 +134,15 @@ mod tests {
         assert_eq!(form_decode("%zz"), None);
         assert_eq!(form_decode("%ff"), None, "not UTF-8");
         assert_eq!(form_decode("%C3%A9").as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn json_strings_round_trip_through_a_real_parser() {
+        for value in ["", "plain", "q\"uote", "back\\slash", "tab\tnew\nline\u{1}", "é ✓ 🦀", "</script>"] {
+            let mut out = String::new();
+            json_string_into(&mut out, value);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), value, "{out}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod url;
 
 pub use authorize::{authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt};
 pub use callback::{is_callback, parse_callback, plain_text, Callback, MAX_CALLBACK_URL_LEN, MAX_DESCRIPTION_CHARS, MAX_PARAM_LEN};
-pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_into};
+pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_into, json_string_into};
 pub use error::{Error, ErrorCode};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
