@@ -116,6 +116,8 @@ pub struct RelayConfig {
     /// How long a finished refresh is shared with late callers presenting the same cookie.
     pub refresh_coalesce_window: Duration,
     pub header_read_timeout: Duration,
+    /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
+    pub body_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -139,6 +141,7 @@ pub const VARIABLES: &[&str] = &[
     "LTI_CALLER_TOKEN",
     "RELAY_CONNECT_TIMEOUT_MS",
     "RELAY_UPSTREAM_TIMEOUT_MS",
+    "RELAY_BODY_TIMEOUT_MS",
     "RELAY_MAX_INFLIGHT",
     "RELAY_RATE_LIMIT_PER_MINUTE",
     "RELAY_TRUSTED_PROXY_HOPS",
@@ -312,6 +315,7 @@ impl RelayConfig {
             cookie_max_age: Duration::from_secs(num("RELAY_COOKIE_MAX_AGE_SECS", 30 * 24 * 3600, 60)?),
             refresh_coalesce_window: Duration::from_secs(2),
             header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_millis(num("RELAY_BODY_TIMEOUT_MS", 10_000, 1)?),
             max_connections: num("RELAY_MAX_CONNECTIONS", 1024, 1)? as usize,
         })
     }
@@ -536,6 +540,7 @@ mod tests {
             ("RELAY_STATIC_DIR", Some("/nonexistent/dir")),
             ("LTI_PRIVATE_KEY_FILE", Some("/nonexistent/key.pem")),
             ("RELAY_UPSTREAM_TIMEOUT_MS", Some("soon")),
+            ("RELAY_BODY_TIMEOUT_MS", Some("0")),
             // A caller token without a key (the key is what enables /lti/token).
             ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),
         ];

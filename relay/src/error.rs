@@ -59,6 +59,10 @@ impl RelayError {
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
         }
     }
+    /// 408: the request body did not arrive within `RELAY_BODY_TIMEOUT_MS`.
+    pub fn body_timeout() -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "invalid_request", "the request body did not arrive in time")
+    }
     pub fn too_large() -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "request body too large")
     }
@@ -84,6 +88,10 @@ impl IntoResponse for RelayError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: self.error.to_string(), error_description: self.description };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still be trickling in: do not keep the connection.
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const MAX_CODE_LEN: usize = 512;
 const MAX_BEARER_LEN: usize = 4096;
@@ -32,7 +32,9 @@ fn no_query(uri: &Uri) -> Result<(), RelayError> {
     }
 }
 
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, RelayError> {
+/// The whole body, at most `limit` bytes (413) and within `deadline` (408: a client that declares a
+/// Content-Length and then trickles or stalls must not hold the connection forever).
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize, deadline: Duration) -> Result<bytes::Bytes, RelayError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -40,7 +42,10 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> 
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(RelayError::too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| RelayError::too_large())
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(read) => read.map_err(|_| RelayError::too_large()),
+        Err(_) => Err(RelayError::body_timeout()),
+    }
 }
 
 /// A JSON object body of a known shape: unknown and duplicated fields refused (serde derive with
@@ -51,7 +56,7 @@ async fn json_body<T: DeserializeOwned>(
     body: Body,
     allow_empty: bool,
 ) -> Result<Option<T>, RelayError> {
-    let bytes = read_body(headers, body, state.config.max_body).await?;
+    let bytes = read_body(headers, body, state.config.max_body, state.config.body_timeout).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return if allow_empty { Ok(None) } else { Err(RelayError::invalid_request("a JSON body is required")) };
     }

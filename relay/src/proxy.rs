@@ -81,7 +81,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
     if !auth_ok {
         return Err(RelayError::invalid_token("an access token (Authorization: Bearer) is required"));
     }
-    let body = read_body(&parts.headers, body, state.config.max_api_body).await?;
+    let body = read_body(&parts.headers, body, state.config.max_api_body, state.config.body_timeout).await?;
 
     let mut url = format!("{}{}", state.config.canvas_origin(), path);
     if let Some(q) = parts.uri.query() {
