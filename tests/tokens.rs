@@ -304,3 +304,18 @@ async fn a_callers_signal_does_not_switch_the_timeout_off() {
     assert_eq!(code_of(&error), "relay_timeout");
     assert!(js_sys::Date::now() - started < 2_500.0, "the 300 ms deadline applied");
 }
+
+#[wasm_bindgen_test]
+async fn sign_out_without_a_token_in_memory_still_ends_the_grant() {
+    // A dedicated logout page: signed in earlier, nothing restored in this instance.
+    let earlier = auth(&[]);
+    sign_in(&earlier).await;
+    drop(earlier);
+    reset_relay().await;
+    let logout_page = auth(&[]);
+    assert!(logout_page.session().is_null());
+    wait(logout_page.sign_out(None)).await.unwrap();
+    assert_eq!(relay_count("revoke").await, 1, "the relay was asked even without a token");
+    let next_visitor = auth(&[]);
+    assert!(wait(next_visitor.restore()).await.unwrap().is_null(), "the refresh cookie is gone");
+}
