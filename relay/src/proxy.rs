@@ -67,8 +67,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
         return Err(RelayError::forbidden("this method and path are not allowed by the relay"));
     }
     if let Some(q) = parts.uri.query() {
-        let names = form_urlencoded_names(q);
-        if names.iter().any(|n| FORBIDDEN_QUERY.contains(&n.as_str())) {
+        if form_names(q.as_bytes()).iter().any(|n| FORBIDDEN_QUERY.iter().any(|f| is_param(n, f))) {
             return Err(RelayError::invalid_request("access_token and _method are not accepted in the query"));
         }
     }
@@ -82,6 +81,7 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
         return Err(RelayError::invalid_token("an access token (Authorization: Bearer) is required"));
     }
     let body = read_body(&parts.headers, body, state.config.max_api_body, state.config.body_timeout).await?;
+    no_method_override(&parts.headers, &body)?;
 
     let mut url = format!("{}{}", state.config.canvas_origin(), path);
     if let Some(q) = parts.uri.query() {
@@ -127,10 +127,42 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
     Ok(r)
 }
 
-fn form_urlencoded_names(q: &str) -> Vec<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-        .map(|v| v.into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_else(|_| vec!["_method".into()])
+/// The decoded parameter names of a query or form body, split on `&` and `;` (older Rack splits on
+/// both), `+` as space, leading spaces dropped.
+fn form_names(raw: &[u8]) -> Vec<String> {
+    raw.split(|b| *b == b'&' || *b == b';')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| url::form_urlencoded::parse(p).next().map(|(k, _)| k.trim_start().to_string()))
+        .collect()
+}
+
+/// `name` is `param` or a nested form of it (`param[]`, `param[x]`).
+fn is_param(name: &str, param: &str) -> bool {
+    name.strip_prefix(param).is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+}
+
+/// Rails' Rack::MethodOverride turns a POST into the method named by a `_method` field of a form body
+/// (`application/x-www-form-urlencoded`, `multipart/form-data`, or no Content-Type at all), which would
+/// bypass the method allow-list. Form bodies naming `_method` are refused; multipart bodies are refused
+/// outright (the relay does not parse them). JSON and other bodies pass: Rack does not read them.
+fn no_method_override(headers: &HeaderMap, body: &[u8]) -> Result<(), RelayError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("multipart/form-data") => Err(RelayError::invalid_request("multipart/form-data bodies are not forwarded; send JSON")),
+        None | Some("") | Some("application/x-www-form-urlencoded") => {
+            if form_names(body).iter().any(|n| is_param(n, "_method")) {
+                Err(RelayError::invalid_request("_method is not accepted in a form body"))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// What replaces the Canvas origin in Link URLs: `RELAY_PUBLIC_URL` (absolute) when set, else the
@@ -185,6 +217,14 @@ mod tests {
         assert_eq!(abs, "<https://relay.example/r/api/v1/a>; rel=\"next\"");
         assert!(rewrite_link("<https://c.example/login/oauth2/auth>; rel=\"next\"", "https://c.example", "").is_none());
         assert!(rewrite_link("garbage", "https://c.example", "").is_none());
+    }
+
+    #[test]
+    fn method_override_names() {
+        let names = form_names(b"a=1&%5Fmethod=DELETE; b=2;+_method[x]=y");
+        assert_eq!(names, vec!["a", "_method", "b", "_method[x]"]);
+        assert!(is_param("_method", "_method") && is_param("_method[]", "_method"));
+        assert!(!is_param("_methods", "_method") && !is_param("x_method", "_method"));
     }
 
     #[test]

@@ -560,6 +560,43 @@ async fn revoke_without_token_or_cookie_is_an_idempotent_sign_out() {
     assert_eq!(f.count(), 0, "nothing reached Canvas");
 }
 
+#[tokio::test]
+async fn proxy_refuses_method_override_in_form_bodies() {
+    let f = fake(|_| json_resp(200, json!({"id": 1}))).await;
+    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET)).await; // allows GET and POST only
+    let c = client();
+    let url = format!("{relay}/api/v1/courses/1/discussion_topics/2");
+    let form = "application/x-www-form-urlencoded";
+    let refused: &[(Option<&str>, &str)] = &[
+        (Some(form), "_method=DELETE"),
+        (Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"), "title=x&_method=delete"),
+        (Some(form), "%5Fmethod=DELETE"),
+        (Some(form), "title=x;_method=DELETE"),
+        (Some(form), "title=x& _method=DELETE"),
+        (Some(form), "_method[]=DELETE"),
+        (None, "_method=DELETE"), // Rack reads a POST without Content-Type as a form
+        (Some("multipart/form-data; boundary=XX"), "--XX\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--XX--\r\n"),
+        (Some("multipart/form-data; boundary=XX"), "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--XX--\r\n"),
+    ];
+    for (ct, body) in refused {
+        let mut req = post(&c, &url).bearer_auth("t").body(body.to_string());
+        if let Some(ct) = ct {
+            req = req.header("content-type", *ct);
+        }
+        let (st, b) = json(req.send().await.unwrap()).await;
+        assert_eq!((st, b["error"].as_str()), (400, Some("invalid_request")), "{ct:?} {body}");
+    }
+    let r = post(&c, &format!("{url}?a=1;_method=DELETE")).bearer_auth("t").send().await.unwrap();
+    assert_eq!(r.status(), 400, "query with ; separator");
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+    // Ordinary form and JSON bodies pass (Rack does not read _method from JSON).
+    let r = post(&c, &url).bearer_auth("t").header("content-type", form).body("title=x&message=_method").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = post(&c, &url).bearer_auth("t").header("content-type", "application/json").body(r#"{"title":"x"}"#).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(f.count(), 2);
+}
+
 #[cfg(not(feature = "test-hooks"))]
 #[tokio::test]
 async fn test_hooks_absent_without_the_feature() {
