@@ -25,21 +25,11 @@ echo "[e2e] bundler check: vite build of examples/vite"
 (cd examples/vite && { { [ -d node_modules/vite ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
   || npm ci --no-audit --no-fund; } && npx vite build --logLevel warn)
 
-pids=()
-stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT
-wait_listening() {
-  local log=$1 pid=$2
-  for _ in $(seq 300); do
-    grep -q "listening on" "$log" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log:" >&2; cat "$log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "server did not start in 30 s; its log:" >&2; cat "$log" >&2; return 1
-}
+source scripts/servers.sh
+trap stop_servers EXIT
 
 # The default seed, plus this page's redirect URI on the demo's developer key.
-$bin/canvas-standin --print-seed | node -e '
+"$bin"/canvas-standin --print-seed | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const seed = JSON.parse(s);
   seed.developer_keys.find((k) => String(k.id) === "10000000000001").redirect_uris.push(process.argv[1]);
@@ -59,16 +49,15 @@ export default {
 };
 CONFIG
 
-$bin/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --seed "$dir/seed.json" --test-hooks \
-  --access-token-ttl "${E2E_TTL:-5}" >"$dir/standin.log" 2>&1 &
-pids+=($!); wait_listening "$dir/standin.log" $!
+start_server "$dir/standin.log" "$bin"/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --seed "$dir/seed.json" \
+  --test-hooks --access-token-ttl "${E2E_TTL:-5}"
 
-CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web \
-CANVAS_REDIRECT_URI="$ORIGIN/" RELAY_ALLOWED_ORIGINS="$ORIGIN" RELAY_LISTEN="127.0.0.1:$PORT" \
-RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
-RELAY_RATE_LIMIT_PER_MINUTE=100000 RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
-  $bin/canvas-oauth-relay >"$dir/relay.log" 2>&1 &
-pids+=($!); wait_listening "$dir/relay.log" $!
+start_server "$dir/relay.log" env \
+  CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web \
+  CANVAS_REDIRECT_URI="$ORIGIN/" RELAY_ALLOWED_ORIGINS="$ORIGIN" RELAY_LISTEN="127.0.0.1:$PORT" \
+  RELAY_COOKIE_KEYS="$(random_cookie_key)" RELAY_RATE_LIMIT_PER_MINUTE=100000 \
+  RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
+  "$bin"/canvas-oauth-relay
 
 export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_TTL=${E2E_TTL:-5}
 start=$(date +%s)

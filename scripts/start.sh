@@ -27,33 +27,21 @@ bin=${CARGO_TARGET_DIR:-target}/debug
 
 demo_dir=target/demo
 mkdir -p "$demo_dir"
-pids=()
+source scripts/servers.sh
 stop() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_servers
   say "stopped"
 }
 trap stop EXIT
 interrupted=""
 trap 'interrupted=1' INT TERM
 
-wait_listening() {
-  local log=$1 pid=$2
-  for _ in $(seq 300); do
-    grep -q "listening on" "$log" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log ($log):" >&2; cat "$log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "server did not start in 30 s; its log ($log):" >&2; cat "$log" >&2; return 1
-}
-
 if [ -z "${CANVAS_URL:-}" ]; then
   standin_listen=${STANDIN_LISTEN:-127.0.0.1:3000}
   say "starting the stand-in Canvas on $standin_listen (access tokens live ${ACCESS_TOKEN_TTL:-120} s)"
-  $bin/canvas-standin --listen "$standin_listen" --access-token-ttl "${ACCESS_TOKEN_TTL:-120}" \
-    >"$demo_dir/standin.log" 2>&1 &
-  pids+=($!); wait_listening "$demo_dir/standin.log" $!
+  start_server "$demo_dir/standin.log" "$bin"/canvas-standin --listen "$standin_listen" \
+    --access-token-ttl "${ACCESS_TOKEN_TTL:-120}"
   export CANVAS_URL="http://$standin_listen" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web
   demo_login="student@example.edu / password"
 else
@@ -67,7 +55,7 @@ export RELAY_ALLOWED_ORIGINS=${RELAY_ALLOWED_ORIGINS:-$page_origin}
 export RELAY_LISTEN=${RELAY_LISTEN:-127.0.0.1:8080}
 export RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$demo_dir/config"
 if [ -z "${RELAY_COOKIE_KEYS:-}" ]; then
-  RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')"
+  RELAY_COOKIE_KEYS=$(random_cookie_key)
   export RELAY_COOKIE_KEYS
 fi
 
@@ -89,8 +77,7 @@ process.stdout.write("export default " + JSON.stringify(config, null, 2) + ";\n"
 ' >"$demo_dir/config/config.js"
 
 say "starting the relay on $RELAY_LISTEN (Canvas: $CANVAS_URL)"
-$bin/canvas-oauth-relay >"$demo_dir/relay.log" 2>&1 &
-pids+=($!); wait_listening "$demo_dir/relay.log" $!
+start_server "$demo_dir/relay.log" "$bin"/canvas-oauth-relay
 
 cat <<EOF
 

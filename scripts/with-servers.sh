@@ -19,49 +19,34 @@ cargo build --quiet -p canvas-standin --bin canvas-standin
 bin=${CARGO_TARGET_DIR:-target}/debug
 cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
 
-pids=()
-stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT
+source scripts/servers.sh
+trap stop_servers EXIT
 
-# Waits until a server's log shows its "listening on" line (or it dies, or 30 s pass).
-wait_listening() {
-  local log=$1 pid=$2
-  for _ in $(seq 300); do
-    grep -q "listening on" "$log" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "server exited early; its log:" >&2; cat "$log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "server did not start in 30 s; its log:" >&2; cat "$log" >&2; return 1
-}
+start_server "$logs/standin.log" "$bin"/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --test-hooks \
+  --access-token-ttl "${ACCESS_TOKEN_TTL:-4}"
 
-"$bin"/canvas-standin --listen "127.0.0.1:$STANDIN_PORT" --test-hooks \
-  --access-token-ttl "${ACCESS_TOKEN_TTL:-4}" >"$logs/standin.log" 2>&1 &
-pids+=($!); wait_listening "$logs/standin.log" $!
-
-CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" \
-CANVAS_CLIENT_ID=10000000000001 \
-CANVAS_CLIENT_SECRET=standin-secret-web \
-CANVAS_REDIRECT_URI="$PAGE_ORIGIN/callback" \
-RELAY_LISTEN="127.0.0.1:$RELAY_PORT" \
-RELAY_ALLOWED_ORIGINS="$PAGE_ORIGIN" \
-RELAY_COOKIE_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')" \
-RELAY_RATE_LIMIT_PER_MINUTE=100000 \
-  "$bin"/canvas-oauth-relay >"$logs/relay.log" 2>&1 &
-pids+=($!); wait_listening "$logs/relay.log" $!
+start_server "$logs/relay.log" env \
+  CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" \
+  CANVAS_CLIENT_ID=10000000000001 \
+  CANVAS_CLIENT_SECRET=standin-secret-web \
+  CANVAS_REDIRECT_URI="$PAGE_ORIGIN/callback" \
+  RELAY_LISTEN="127.0.0.1:$RELAY_PORT" \
+  RELAY_ALLOWED_ORIGINS="$PAGE_ORIGIN" \
+  RELAY_COOKIE_KEYS="$(random_cookie_key)" \
+  RELAY_RATE_LIMIT_PER_MINUTE=100000 \
+  "$bin"/canvas-oauth-relay
 
 # A server that accepts connections and never answers: the relay-timeout tests point at it.
-python3 -u -c '
+start_server "$logs/silent.log" python3 -u -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128); held = []
 print("silent server listening on", sys.argv[1])
 while True: held.append(s.accept()[0])
-' "${SILENT_PORT:-17103}" >"$logs/silent.log" 2>&1 &
-pids+=($!); wait_listening "$logs/silent.log" $!
+'  "${SILENT_PORT:-17103}"
 
 # A relay that misbehaves on purpose (strict parsing and size-cap tests).
-python3 -u scripts/fake-relay.py "${FAKE_RELAY_PORT:-17105}" >"$logs/fake-relay.log" 2>&1 &
-pids+=($!); wait_listening "$logs/fake-relay.log" $!
+start_server "$logs/fake-relay.log" python3 -u scripts/fake-relay.py "${FAKE_RELAY_PORT:-17105}"
 
 export CANVAS_TEST_STANDIN="http://127.0.0.1:$STANDIN_PORT" CANVAS_TEST_RELAY="http://127.0.0.1:$RELAY_PORT" \
   CANVAS_TEST_SILENT="http://127.0.0.1:${SILENT_PORT:-17103}" \

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests. scripts/e2e.sh starts the servers and sets E2E_BASE (the relay,
 // serving the demo page and pkg/) and E2E_STANDIN (the stand-in Canvas).
 import assert from "node:assert/strict";
+import { after, before, beforeEach } from "node:test";
 import { launch } from "./browser.mjs";
 
 export const BASE = process.env.E2E_BASE;
@@ -26,6 +27,19 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** One browser per test file; a fresh context (cookies, storage) per test. */
 export async function browser() {
   return launch();
+}
+
+/** One browser per test file and a fresh context (cookies, storage) per test: returns `() => context`. */
+export function contextPerTest() {
+  let chromium;
+  let context;
+  before(async () => { chromium = await browser(); });
+  after(async () => { await context?.close(); await chromium?.close(); });
+  beforeEach(async () => {
+    await context?.close();
+    context = await chromium.newContext();
+  });
+  return () => context;
 }
 
 export async function newPage(context) {

@@ -1,25 +1,18 @@
 // A signed-in session: API calls, pagination, expiry and refresh, reload, and what is stored.
-import { after, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BASE, STANDIN, USER, browser, newPage, ready, signIn, stats, resetStats, text, callSelf, waitForExpiry, waitForLog,
+  BASE, STANDIN, USER, contextPerTest, newPage, ready, signIn, stats, resetStats, text, callSelf, waitForExpiry, waitForLog,
   logLines,
 } from "./helpers.mjs";
 
-let chromium;
-let context;
-before(async () => { chromium = await browser(); });
-after(async () => { await chromium?.close(); });
-beforeEach(async () => {
-  await context?.close();
-  context = await chromium.newContext();
-});
+const context = contextPerTest();
 
 const T = { timeout: 60_000 };
 
 describe("signed in", () => {
   test("an API call, and pagination through the relay's rewritten Link headers", T, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await signIn(page);
     await resetStats();
 
@@ -41,7 +34,7 @@ describe("signed in", () => {
   });
 
   test("the token expires and is refreshed automatically, on use and on schedule", T, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await signIn(page);
     await resetStats();
     await waitForExpiry(page);
@@ -66,7 +59,7 @@ describe("signed in", () => {
   });
 
   test("a reload restores the session from the relay cookie without signing in again", T, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await signIn(page);
     await resetStats();
     const canvasVisits = [];
@@ -86,17 +79,17 @@ describe("signed in", () => {
 
     // A new tab after the old one is closed: the same (the cookie is per browser, not per tab).
     await page.close();
-    const fresh = await newPage(context);
+    const fresh = await newPage(context());
     await fresh.goto(`${BASE}/`);
     await ready(fresh);
     await fresh.waitForSelector("#signed-in:not([hidden])");
   });
 
   test("a Canvas web session opens in a new window; \"Get a valid token\" refreshes only when due", T, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await signIn(page);
     await resetStats();
-    const [popup] = await Promise.all([context.waitForEvent("page"), page.click("#btn-web-session")]);
+    const [popup] = await Promise.all([context().waitForEvent("page"), page.click("#btn-web-session")]);
     await popup.waitForURL((url) => url.href.startsWith(`${STANDIN}/`) && !url.search.includes("session_token"));
     await popup.waitForSelector(`text=${USER.name}`);
     assert.equal((await stats()).session_url, 1);
@@ -112,7 +105,7 @@ describe("signed in", () => {
   });
 
   test("nothing token-like in localStorage, sessionStorage, IndexedDB or document.cookie", T, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     const secrets = new Set();
     page.on("request", (request) => {
       const url = new URL(request.url());
@@ -124,7 +117,7 @@ describe("signed in", () => {
     assert.equal(await callSelf(page), "GET /api/v1/users/self → 200");
     await waitForExpiry(page);
     assert.equal(await callSelf(page), "GET /api/v1/users/self → 200"); // after a refresh: a second token
-    const cookies = await context.cookies(BASE);
+    const cookies = await context().cookies(BASE);
     const relayCookie = cookies.find((c) => c.name === "canvas_relay_rt");
     assert.ok(relayCookie, `the relay cookie is set: ${cookies.map((c) => c.name)}`);
     assert.equal(relayCookie.httpOnly, true);

@@ -1,24 +1,17 @@
 // Sign-in through the stand-in's real pages, and the ways it can fail.
-import { after, before, beforeEach, describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BASE, STANDIN, USER, browser, newPage, openDemo, ready, logIn, onConsentPage, signIn, shownError, stats,
+  BASE, STANDIN, USER, contextPerTest, newPage, openDemo, ready, logIn, onConsentPage, signIn, shownError, stats,
   resetStats, text, logLines,
 } from "./helpers.mjs";
 
-let chromium;
-let context;
-before(async () => { chromium = await browser(); });
-after(async () => { await chromium?.close(); });
-beforeEach(async () => {
-  await context?.close();
-  context = await chromium.newContext();
-  await resetStats();
-});
+const context = contextPerTest();
+beforeEach(resetStats);
 
 describe("sign-in", () => {
   test("full sign-in through the login and consent pages; no code left in the address bar", { timeout: 60_000 }, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     const navigations = [];
     page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
     await openDemo(page);
@@ -49,7 +42,7 @@ describe("sign-in", () => {
   });
 
   test("Cancel on the consent page shows access_denied", { timeout: 60_000 }, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await openDemo(page);
     await page.click("#sign-in");
     await logIn(page);
@@ -65,7 +58,7 @@ describe("sign-in", () => {
   });
 
   test("prompt=none without a Canvas session shows login_required", { timeout: 60_000 }, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     const standinPages = [];
     page.on("framenavigated", (frame) => { if (frame.url().startsWith(STANDIN)) standinPages.push(frame.url()); });
     await openDemo(page);
@@ -80,7 +73,7 @@ describe("sign-in", () => {
   });
 
   test("prompt=none with a Canvas session but no remembered authorization shows interaction_required", { timeout: 60_000 }, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await signIn(page);
     await page.click("#btn-sign-out"); // revokes the token; the Canvas web session stays
     await page.waitForSelector("#signed-out:not([hidden])");
@@ -95,7 +88,7 @@ describe("sign-in", () => {
   });
 
   test("a tampered callback (wrong state) makes no relay call; the genuine one still works", { timeout: 60_000 }, async () => {
-    const page = await newPage(context);
+    const page = await newPage(context());
     await openDemo(page);
     await page.click("#sign-in");
     await logIn(page);

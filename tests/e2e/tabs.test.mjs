@@ -1,25 +1,18 @@
 // Two tabs of one browser (two pages in one context): one refresh for both, one sign-out for both.
-import { after, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, USER, browser, newPage, ready, signIn, stats, resetStats, text, callSelf, waitForExpiry, waitForLog } from "./helpers.mjs";
+import { BASE, USER, contextPerTest, newPage, ready, signIn, stats, resetStats, text, callSelf, waitForExpiry, waitForLog } from "./helpers.mjs";
 
-let chromium;
-let context;
-before(async () => { chromium = await browser(); });
-after(async () => { await chromium?.close(); });
-beforeEach(async () => {
-  await context?.close();
-  context = await chromium.newContext();
-});
+const context = contextPerTest();
 
 const T = { timeout: 60_000 };
 
 /** Tab A signs in; tab B opens the demo and gets the session from A (no refresh). */
 async function twoTabs() {
-  const a = await newPage(context);
+  const a = await newPage(context());
   await signIn(a);
   await resetStats();
-  const b = await newPage(context);
+  const b = await newPage(context());
   await b.goto(`${BASE}/`);
   await ready(b);
   await b.waitForSelector("#signed-in:not([hidden])");
