@@ -68,6 +68,13 @@ fn sortable(name: &str) -> String {
     }
 }
 
+/// The user a `/api/v1/users/:id/...` request may read: authenticated for `pattern`, then
+/// `self` or the caller's own id.
+fn requested_user(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
+    let current = authenticate(app, req, pattern)?;
+    resolve_self(app, &path_id(req, 4), current)
+}
+
 fn path_id(req: &Req, idx: usize) -> String {
     req.path.split('/').nth(idx).unwrap_or("").to_string()
 }
@@ -75,11 +82,7 @@ fn path_id(req: &Req, idx: usize) -> String {
 /// GET /api/v1/users/:id (`self` or your own id).
 pub async fn user(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
-    let current = match authenticate(&app, &req, "/api/v1/users/:id") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let id = match resolve_self(&app, &path_id(&req, 4), current) {
+    let id = match requested_user(&app, &req, "/api/v1/users/:id") {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -104,11 +107,7 @@ pub async fn user(State(app): State<AppRef>, req: Request) -> Response {
 /// GET /api/v1/users/:user_id/profile.
 pub async fn profile(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
-    let current = match authenticate(&app, &req, "/api/v1/users/:user_id/profile") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let id = match resolve_self(&app, &path_id(&req, 4), current) {
+    let id = match requested_user(&app, &req, "/api/v1/users/:user_id/profile") {
         Ok(id) => id,
         Err(r) => return r,
     };
