@@ -84,7 +84,7 @@ fn parse_callback_returns_error_responses_as_data() {
 #[wasm_bindgen_test]
 fn parse_callback_throws_typed_errors() {
     let cases = [
-        (format!("https://a.example/cb?code=abc"), "state_missing"),
+        ("https://a.example/cb?code=abc".to_string(), "state_missing"),
         (format!("https://a.example/cb?code=abc&code=def&state={STATE}"), "callback_malformed"),
         (format!("https://a.example/cb#code=abc&state={STATE}"), "callback_malformed"),
         (format!("https://a.example/cb?code=a%ZZ&state={STATE}"), "callback_malformed"),

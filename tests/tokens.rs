@@ -23,8 +23,11 @@ async fn token(auth: &canvas_oauth::CanvasAuth) -> String {
     wait(auth.access_token()).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message"))).as_string().unwrap()
 }
 
-/// Records every onChange event's `type` and `fromOtherTab`.
-fn record_events(auth: &canvas_oauth::CanvasAuth) -> (std::rc::Rc<std::cell::RefCell<Vec<(String, bool)>>>, JsValue) {
+/// Each onChange event as (`type`, `fromOtherTab`), in order.
+type Events = std::rc::Rc<std::cell::RefCell<Vec<(String, bool)>>>;
+
+/// Records every onChange event; returns the record and the unsubscribe function.
+fn record_events(auth: &canvas_oauth::CanvasAuth) -> (Events, JsValue) {
     let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = events.clone();
     let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {

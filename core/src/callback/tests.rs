@@ -74,7 +74,7 @@ fn rejected_callbacks() {
         (format!("{CB}?error=access_denied"), ErrorCode::StateMissing),
         (format!("{CB}?error=access_denied&state"), ErrorCode::StateMissing),
         // Not an authorization response at all.
-        (format!("{CB}"), ErrorCode::CallbackMalformed),
+        (CB.to_string(), ErrorCode::CallbackMalformed),
         (format!("{CB}?state={STATE}"), ErrorCode::CallbackMalformed),
         (format!("{CB}?code=&state={STATE}"), ErrorCode::CallbackMalformed),
         (format!("{CB}?code={CODE}&error=access_denied&state={STATE}"), ErrorCode::CallbackMalformed),
