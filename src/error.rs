@@ -2,6 +2,7 @@
 //! a stable `code`, and `description` (Canvas's `error_description` where there is one).
 
 use canvas_oauth_core::{Error, ErrorCode};
+use crate::js::{get, set};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -28,14 +29,9 @@ export interface CanvasAuthError extends Error {
 pub fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&format!("{} ({})", error.description, error.code));
     js.set_name("CanvasAuthError");
-    set(&js, "code", &error.code.as_str().into());
-    set(&js, "description", &error.description.into());
+    set(&js, "code", error.code.as_str());
+    set(&js, "description", error.description);
     js.into()
-}
-
-pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Reflect.set on a fresh plain object or Error cannot fail.
-    let _ = js_sys::Reflect::set(target, &key.into(), value);
 }
 
 /// A string argument, or a CanvasAuthError naming it. `URL` objects are read through `href`.
@@ -44,7 +40,7 @@ pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue>
         return Ok(text);
     }
     if value.is_object() {
-        if let Some(href) = js_sys::Reflect::get(value, &"href".into()).ok().and_then(|h| h.as_string()) {
+        if let Some(href) = get(value, "href").as_string() {
             return Ok(href);
         }
     }

@@ -1,6 +1,7 @@
 //! The free functions: `createState`, `parseCallback`, `pkceChallenge`.
 
-use crate::error::{js_error, set, string_arg};
+use crate::error::{js_error, string_arg};
+use crate::js::set;
 use canvas_oauth_core::{Callback, Error, ErrorCode, State, RANDOM_BYTES};
 use wasm_bindgen::prelude::*;
 
@@ -26,19 +27,22 @@ pub fn create_state() -> Result<String, JsValue> {
     Ok(State::from_random(&random_bytes()?).as_str().to_owned())
 }
 
+/// Fills `bytes` from `crypto.getRandomValues`; there is no fallback (L1).
+fn fill_random(bytes: &mut [u8]) -> Result<(), JsValue> {
+    getrandom::fill(bytes).map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))
+}
+
 /// Two independent random values from one `crypto.getRandomValues` call (state and verifier).
 pub(crate) fn random_pair() -> Result<([u8; RANDOM_BYTES], [u8; RANDOM_BYTES]), JsValue> {
     let mut bytes = [0u8; 2 * RANDOM_BYTES];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))?;
+    fill_random(&mut bytes)?;
     let (a, b) = bytes.split_at(RANDOM_BYTES);
     Ok((a.try_into().unwrap_or_default(), b.try_into().unwrap_or_default()))
 }
 
 pub(crate) fn random_bytes() -> Result<[u8; RANDOM_BYTES], JsValue> {
     let mut bytes = [0u8; RANDOM_BYTES];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))?;
+    fill_random(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -51,13 +55,13 @@ pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string | URL")] url
     let result = js_sys::Object::new();
     match canvas_oauth_core::parse_callback(&url).map_err(js_error)? {
         Callback::Code { code, state } => {
-            set(&result, "code", &code.into_secret().into());
-            set(&result, "state", &state.into());
+            set(&result, "code", code.into_secret());
+            set(&result, "state", state);
         }
         Callback::Error { error, description, state } => {
-            set(&result, "error", &error.as_str().into());
-            set(&result, "errorDescription", &description.map_or(JsValue::NULL, JsValue::from));
-            set(&result, "state", &state.into());
+            set(&result, "error", error.as_str());
+            set(&result, "errorDescription", description.map_or(JsValue::NULL, JsValue::from));
+            set(&result, "state", state);
         }
     }
     Ok(result.into())
