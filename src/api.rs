@@ -16,7 +16,9 @@ use web_sys::{Request, RequestInit, Response};
 /// (canvas-oauth2.md §6.3): the only 401 that is worth one refresh.
 const INVALID_TOKEN: &str = "Invalid access token.";
 
-#[wasm_bindgen(inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }")]
+#[wasm_bindgen(
+    inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }"
+)]
 extern "C" {
     #[wasm_bindgen(js_name = asyncIterable)]
     fn async_iterable(iterator: JsValue) -> JsValue;
@@ -50,7 +52,9 @@ fn combined_signal(caller: &JsValue, deadline: &Deadline) -> JsValue {
 
 /// A request to `url` with the caller's `init`, the token, and a signal that includes the deadline.
 fn request(url: &str, init: &JsValue, deadline: &Deadline, token: &str) -> Result<Request, JsValue> {
-    let init: RequestInit = Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() })).unchecked_into();
+    let init: RequestInit =
+        Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() }))
+            .unchecked_into();
     set(&init, "signal", combined_signal(&get(&init, "signal"), deadline));
     let request = Request::new_with_str_and_init(url, &init)
         .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
@@ -134,7 +138,10 @@ impl Pages {
                     429 | 503 => ErrorCode::RateLimited,
                     _ => ErrorCode::RelayError,
                 };
-                return Err(js_error(Error::new(code, format!("Canvas answered HTTP {} for a page", response.status()))));
+                return Err(js_error(Error::new(
+                    code,
+                    format!("Canvas answered HTTP {} for a page", response.status()),
+                )));
             }
             let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
             if let Some(mut url) = next_link(&link) {
@@ -142,7 +149,9 @@ impl Pages {
                 if url.starts_with('/') && !url.starts_with("//") {
                     url = format!("{}{url}", inner.config.relay_origin);
                 }
-                api_url(&inner, &url).map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay")))?;
+                api_url(&inner, &url).map_err(|_| {
+                    js_error(Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay"))
+                })?;
                 *next.borrow_mut() = Some(url);
             }
             let page = JsFuture::from(response.json()?)

@@ -9,8 +9,8 @@ use crate::relay;
 use crate::session::Session;
 use crate::tabs::{self, ANSWER, ASK, CLAIM, SESSION, SIGNED_OUT};
 use canvas_oauth_core::{
-    authorize_url, flow_expired, is_callback, normalize_scopes, parse_callback, safe_return_path, strip_callback_params,
-    AuthorizeRequest, Callback, Error, ErrorCode, PkceVerifier, Prompt, State,
+    authorize_url, flow_expired, is_callback, normalize_scopes, parse_callback, safe_return_path,
+    strip_callback_params, AuthorizeRequest, Callback, Error, ErrorCode, PkceVerifier, Prompt, State,
 };
 use js_sys::{Function, Promise};
 use std::cell::{Cell, RefCell};
@@ -82,7 +82,9 @@ pub struct CanvasAuth {
 impl CanvasAuth {
     /// Checks every option; throws `config_invalid` naming the bad field.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "CanvasAuthOptions")] options: JsValue) -> Result<CanvasAuth, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "CanvasAuthOptions")] options: JsValue,
+    ) -> Result<CanvasAuth, JsValue> {
         let config = Config::from_js(&options)?;
         let channel = BroadcastChannel::new(&config.channel_name()).ok();
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
@@ -119,7 +121,11 @@ impl CanvasAuth {
     pub fn authorize_url(&self, options: Option<JsValue>) -> Result<String, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         let config = &self.inner.config;
-        let options = if options.is_object() { options } else if options.is_undefined() || options.is_null() { object() } else {
+        let options = if options.is_object() {
+            options
+        } else if options.is_undefined() || options.is_null() {
+            object()
+        } else {
             return Err(err(ErrorCode::InvalidArgument, "options must be an object"));
         };
         let code = ErrorCode::InvalidArgument;
@@ -243,10 +249,13 @@ impl CanvasAuth {
         let inner = self.inner.clone();
         promise(async move {
             // A path is taken as a page of this Canvas; Canvas wants an absolute URL on its host.
-            let return_to = return_to
-                .map(|r| string_arg(&r, "returnTo"))
-                .transpose()?
-                .map(|r| if r.starts_with('/') && !r.starts_with("//") { inner.config.canvas.join(&r) } else { r });
+            let return_to = return_to.map(|r| string_arg(&r, "returnTo")).transpose()?.map(|r| {
+                if r.starts_with('/') && !r.starts_with("//") {
+                    inner.config.canvas.join(&r)
+                } else {
+                    r
+                }
+            });
             let body = object();
             if let Some(return_to) = return_to {
                 set(&body, "return_to", return_to);
@@ -266,7 +275,11 @@ impl CanvasAuth {
         let inner = self.inner.clone();
         let options = options.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
-            let expire_sessions = if options.is_object() { opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)? } else { false };
+            let expire_sessions = if options.is_object() {
+                opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)?
+            } else {
+                false
+            };
             // Always ask the relay, token or not: it revokes with the cookie when there is no
             // token here (a logout page, before restore) and clears the cookie either way.
             let token = inner.session.borrow().as_ref().and_then(|s| s.token.clone());
@@ -287,8 +300,12 @@ impl CanvasAuth {
     /// Calls `listener({ type, session, fromOtherTab })` on "signed-in", "refreshed" and
     /// "signed-out", including those from other tabs. Returns a function that unsubscribes.
     #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
-    pub fn on_change(&self, #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue) -> Result<JsValue, JsValue> {
-        let listener: Function = listener.dyn_into().map_err(|_| err(ErrorCode::InvalidArgument, "listener must be a function"))?;
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: ChangeEvent) => void")] listener: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let listener: Function =
+            listener.dyn_into().map_err(|_| err(ErrorCode::InvalidArgument, "listener must be a function"))?;
         let id = self.inner.next_listener.get();
         self.inner.next_listener.set(id + 1);
         self.inner.listeners.borrow_mut().push((id, listener));
@@ -402,7 +419,8 @@ impl Inner {
             }
             ANSWER => {
                 let id = get(message, "id").as_string();
-                let asking = self.asking.borrow().as_ref().filter(|(want, _)| Some(want) == id.as_ref()).map(|(_, f)| f.clone());
+                let asking =
+                    self.asking.borrow().as_ref().filter(|(want, _)| Some(want) == id.as_ref()).map(|(_, f)| f.clone());
                 if let Some(resolve) = asking {
                     let _ = resolve.call1(&JsValue::NULL, message);
                 }
@@ -414,7 +432,8 @@ impl Inner {
     async fn complete_callback(self: Rc<Self>, parsed: Result<Callback, Error>, url: &str) -> Result<JsValue, JsValue> {
         let callback = parsed.map_err(js_error)?;
         // L2: the state must match a pending flow before anything else, errors included (L3).
-        let flow = flows::take(callback.state())?.ok_or_else(|| err(ErrorCode::StateUnknown, "no sign-in is pending for this callback's state"))?;
+        let flow = flows::take(callback.state())?
+            .ok_or_else(|| err(ErrorCode::StateUnknown, "no sign-in is pending for this callback's state"))?;
         if flow_expired(flow.created_ms, now_ms()) {
             return Err(err(ErrorCode::StateExpired, "the sign-in took longer than 10 minutes; start again"));
         }
@@ -426,7 +445,10 @@ impl Inner {
         }
         let code = match callback {
             Callback::Error { error, description, .. } => {
-                return Err(js_error(Error::new(error, description.unwrap_or_else(|| format!("Canvas answered {error}")))));
+                return Err(js_error(Error::new(
+                    error,
+                    description.unwrap_or_else(|| format!("Canvas answered {error}")),
+                )));
             }
             Callback::Code { code, .. } => code,
         };
@@ -435,8 +457,9 @@ impl Inner {
         set(&body, "code_verifier", flow.verifier.as_str());
         // L15: the exchange is never retried; a code is single-use.
         let grant = relay::post(&self.config, "/token", Some(&body), None).await.map_err(js_error)?;
-        let session = Session::from_grant(&grant, now_ms(), self.config.refresh_margin_secs, flow.scopes, Some(flow.return_to))
-            .map_err(js_error)?;
+        let session =
+            Session::from_grant(&grant, now_ms(), self.config.refresh_margin_secs, flow.scopes, Some(flow.return_to))
+                .map_err(js_error)?;
         self.set_session(session, false);
         Ok(self.session_js())
     }
@@ -446,7 +469,8 @@ impl Inner {
             None => return Err(err(ErrorCode::NotSignedIn, "no one is signed in")),
             Some(s) => (s.token.clone(), s.is_due(now_ms())),
         };
-        let token = token.ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))?;
+        let token = token
+            .ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))?;
         if !due {
             return Ok(token);
         }
@@ -465,7 +489,9 @@ impl Inner {
                 let p = promise(async move {
                     let result = if tabs::has_web_locks() {
                         let task_inner = inner.clone();
-                        let task = move || promise(async move { task_inner.refresh_under_lock(stale).await.map(JsValue::from) });
+                        let task = move || {
+                            promise(async move { task_inner.refresh_under_lock(stale).await.map(JsValue::from) })
+                        };
                         tabs::with_lock(&lock_name, task).await
                     } else {
                         inner.wait_for_turn(&stale).await;
@@ -479,7 +505,9 @@ impl Inner {
             }
         };
         let token = JsFuture::from(shared).await?;
-        token.as_string().ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))
+        token
+            .as_string()
+            .ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))
     }
 
     /// The Web Locks stand-in (L14): announce a claim, wait for peers' claims, and let the
@@ -518,10 +546,13 @@ impl Inner {
         };
         match relay::post(&self.config, "/refresh", None, None).await {
             Ok(grant) => {
-                let session = Session::from_grant(&grant, now_ms(), self.config.refresh_margin_secs, scopes, return_to).map_err(js_error)?;
+                let session = Session::from_grant(&grant, now_ms(), self.config.refresh_margin_secs, scopes, return_to)
+                    .map_err(js_error)?;
                 let token = session.token.clone();
                 self.set_session(session, false);
-                token.ok_or_else(|| err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)"))
+                token.ok_or_else(|| {
+                    err(ErrorCode::NotSignedIn, "this sign-in has no access token (userinfo scope only)")
+                })
             }
             // No cookie (401 invalid_token) or a dead grant: either way, sign in again. The
             // session ends for every tab (L14); anything else (busy, down) keeps it (L13).
@@ -573,7 +604,11 @@ impl Inner {
         self.broadcast(ASK, Some(("id", JsValue::from(id.as_str()))));
         let timeout = Promise::new(&mut |resolve, _| {
             if let Ok(w) = window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ASK_PEERS_MS as i32, &JsValue::NULL);
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
+                    &resolve,
+                    ASK_PEERS_MS as i32,
+                    &JsValue::NULL,
+                );
             }
         });
         let first = JsFuture::from(Promise::race(&js_sys::Array::of2(&answered, &timeout))).await.ok();

@@ -1,8 +1,8 @@
 //! The one error shape thrown to JavaScript: an `Error` with `name === "CanvasAuthError"`,
 //! a stable `code`, and `description` (Canvas's `error_description` where there is one).
 
-use canvas_oauth_core::{Error, ErrorCode};
 use crate::js::{get, set};
+use canvas_oauth_core::{Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -4,8 +4,8 @@
 use crate::error::js_error;
 use crate::js::{get, window};
 use canvas_oauth_core::{constant_time_eq, flow_expired, json_string_into, Error, ErrorCode};
-use std::cell::{Cell, RefCell};
 use js_sys::{Array, JSON};
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use web_sys::Storage;
 
@@ -112,7 +112,8 @@ pub(crate) fn take(state: &str) -> Result<Option<Flow>, JsValue> {
             canvas_origin: text("o")?,
             created_ms: get(&value, "t").as_f64()?,
             return_to: text("p")?,
-            scopes: Array::is_array(&scopes).then(|| Array::from(&scopes).iter().filter_map(|s| s.as_string()).collect())?,
+            scopes: Array::is_array(&scopes)
+                .then(|| Array::from(&scopes).iter().filter_map(|s| s.as_string()).collect())?,
         })
     })();
     Ok(flow)
@@ -124,7 +125,12 @@ fn scan(storage: &Storage, now_ms: f64) -> Vec<(String, f64)> {
     for i in 0..storage.length().unwrap_or(0) {
         let Some(key) = storage.key(i).ok().flatten() else { continue };
         if key.starts_with(PREFIX) {
-            let created = storage.get_item(&key).ok().flatten().and_then(|t| JSON::parse(&t).ok()).and_then(|v| get(&v, "t").as_f64());
+            let created = storage
+                .get_item(&key)
+                .ok()
+                .flatten()
+                .and_then(|t| JSON::parse(&t).ok())
+                .and_then(|v| get(&v, "t").as_f64());
             flows.push((key, created.unwrap_or(f64::NAN)));
         }
     }

@@ -29,7 +29,8 @@ pub fn create_state() -> Result<String, JsValue> {
 
 /// Fills `bytes` from `crypto.getRandomValues`; there is no fallback (L1).
 fn fill_random(bytes: &mut [u8]) -> Result<(), JsValue> {
-    getrandom::fill(bytes).map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))
+    getrandom::fill(bytes)
+        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))
 }
 
 /// Two independent random values from one `crypto.getRandomValues` call (state and verifier).

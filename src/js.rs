@@ -43,7 +43,10 @@ pub(crate) fn opt_number(options: &JsValue, key: &str, default: f64, range: (f64
     }
     match value.as_f64() {
         Some(n) if n >= range.0 && n <= range.1 => Ok(n),
-        _ => Err(js_error(Error::new(ErrorCode::ConfigInvalid, format!("{key} must be a number from {} to {}", range.0 as u64, range.1 as u64)))),
+        _ => Err(js_error(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!("{key} must be a number from {} to {}", range.0 as u64, range.1 as u64),
+        ))),
     }
 }
 
@@ -65,5 +68,6 @@ pub(crate) fn now_ms() -> f64 {
 }
 
 pub(crate) fn window() -> Result<web_sys::Window, JsValue> {
-    web_sys::window().ok_or_else(|| js_error(Error::new(ErrorCode::InvalidArgument, "CanvasAuth needs a browser window")))
+    web_sys::window()
+        .ok_or_else(|| js_error(Error::new(ErrorCode::InvalidArgument, "CanvasAuth needs a browser window")))
 }

@@ -55,7 +55,12 @@ impl Drop for Deadline {
 
 /// POSTs to `relay + path`, with the relay cookie, `X-Canvas-Relay: 1`, an optional Bearer
 /// token and an optional JSON body. Returns the JSON object of a 2xx answer.
-pub(crate) async fn post(config: &Config, path: &str, body: Option<&JsValue>, bearer: Option<&str>) -> Result<JsValue, Error> {
+pub(crate) async fn post(
+    config: &Config,
+    path: &str,
+    body: Option<&JsValue>,
+    bearer: Option<&str>,
+) -> Result<JsValue, Error> {
     let internal = |_| Error::new(ErrorCode::RelayError, "the request could not be built");
     let deadline = Deadline::start(config.timeout_ms).map_err(internal)?;
     let headers = Headers::new().map_err(internal)?;

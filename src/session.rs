@@ -26,7 +26,13 @@ impl Session {
     /// Reads a relay `/token` or `/refresh` answer strictly (L12): `access_token` a non-empty
     /// string or null, `token_type` Bearer, `expires_in` a non-negative integer if present,
     /// `user` an object with a numeric `id`.
-    pub fn from_grant(grant: &JsValue, received_ms: f64, margin_secs: u64, scopes: Vec<String>, return_to: Option<String>) -> Result<Self, Error> {
+    pub fn from_grant(
+        grant: &JsValue,
+        received_ms: f64,
+        margin_secs: u64,
+        scopes: Vec<String>,
+        return_to: Option<String>,
+    ) -> Result<Self, Error> {
         let token = get(grant, "access_token");
         let token = match token.as_string() {
             Some(t) if !t.is_empty() => Some(t),
@@ -94,7 +100,11 @@ impl Session {
         let number = |key| get(message, key).as_f64();
         let text = |key| get(message, key).as_string();
         let scopes = get(message, "scopes");
-        let scopes = if Array::is_array(&scopes) { Array::from(&scopes).iter().filter_map(|s| s.as_string()).collect() } else { Vec::new() };
+        let scopes = if Array::is_array(&scopes) {
+            Array::from(&scopes).iter().filter_map(|s| s.as_string()).collect()
+        } else {
+            Vec::new()
+        };
         Some(Self {
             token: token.as_string(),
             expires_at_ms: number("expiresAt"),

@@ -54,8 +54,12 @@ fn authorize_url_saves_one_flow_per_state_with_pkce() {
     let auth = auth(&[("scopes", js_sys::Array::of1(&"url:GET|/api/v1/users/:id".into()).into())]);
     clear_flows();
     let first = auth.authorize_url(None).unwrap();
-    let second = auth.authorize_url(Some(obj(&[("returnTo", "//evil.example/x".into()), ("forceLogin", true.into())]))).unwrap();
-    assert!(first.starts_with(&format!("{STANDIN}/login/oauth2/auth?client_id={CLIENT_ID}&response_type=code&")), "{first}");
+    let second =
+        auth.authorize_url(Some(obj(&[("returnTo", "//evil.example/x".into()), ("forceLogin", true.into())]))).unwrap();
+    assert!(
+        first.starts_with(&format!("{STANDIN}/login/oauth2/auth?client_id={CLIENT_ID}&response_type=code&")),
+        "{first}"
+    );
     let (s1, s2) = (query_param(&first, "state").unwrap(), query_param(&second, "state").unwrap());
     assert_ne!(s1, s2, "a fresh state per flow");
     assert_eq!(s1.len(), 43);
@@ -64,14 +68,18 @@ fn authorize_url_saves_one_flow_per_state_with_pkce() {
     let stored = js_sys::JSON::parse(&stored).unwrap();
     let verifier = get(&stored, "v").as_string().unwrap();
     // L9: S256 of the stored verifier; the verifier itself never in the URL.
-    assert_eq!(query_param(&first, "code_challenge").unwrap(), canvas_oauth::pkce_challenge(verifier.clone().into()).unwrap());
+    assert_eq!(
+        query_param(&first, "code_challenge").unwrap(),
+        canvas_oauth::pkce_challenge(verifier.clone().into()).unwrap()
+    );
     assert_eq!(query_param(&first, "code_challenge_method").as_deref(), Some("S256"));
     assert!(!first.contains(&verifier));
     assert_eq!(query_param(&first, "scope").as_deref(), Some("url:GET|/api/v1/users/:id"));
     assert_eq!(query_param(&first, "force_login"), None);
     assert_eq!(query_param(&second, "force_login").as_deref(), Some("1"));
     // L8: an off-origin return path is replaced, and kept out of the state.
-    let stored2 = js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{s2}")).unwrap().unwrap()).unwrap();
+    let stored2 =
+        js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{s2}")).unwrap().unwrap()).unwrap();
     assert_eq!(get(&stored2, "p").as_string().as_deref(), Some("/"));
     assert!(!s2.contains("evil"));
     // Nothing token-like in storage: only the verifier of a pending flow (L11).
@@ -118,7 +126,8 @@ async fn full_sign_in_through_the_relay() {
             assert!(!value.contains(&token) && !key.contains(&token), "token found in web storage under {key}");
         }
     }
-    let cookie = js_sys::Reflect::get(&window.document_unchecked(), &"cookie".into()).unwrap().as_string().unwrap_or_default();
+    let cookie =
+        js_sys::Reflect::get(&window.document_unchecked(), &"cookie".into()).unwrap().as_string().unwrap_or_default();
     assert!(!cookie.contains(&token), "token readable from document.cookie");
 }
 
@@ -202,7 +211,10 @@ async fn canvas_errors_surface_after_the_state_check() {
     let auth = auth(&[]);
     let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
     reset_relay().await;
-    let url = format!("{}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={state}", redirect_uri());
+    let url = format!(
+        "{}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={state}",
+        redirect_uri()
+    );
     let error = wait(auth.handle_callback(Some(url.into()))).await.unwrap_err();
     assert_eq!(code_of(&error), "login_required");
     assert_eq!(get(&error, "description").as_string().as_deref(), Some("prompt=none but there is no current session"));
@@ -286,7 +298,8 @@ async fn relay_answers_are_parsed_strictly_and_capped() {
     // The good answer works through the same path, so the failures above are the answers'.
     let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/ok").into())]);
     let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
-    let session = wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    let session =
+        wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
     assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
 }
 
@@ -299,8 +312,13 @@ fn the_default_return_path_is_the_current_page() {
     let url = auth(&[]).authorize_url(None).unwrap();
     history.replace_state_with_url(&JsValue::NULL, "", Some(&original)).unwrap();
     let state = query_param(&url, "state").unwrap();
-    let flow = js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().unwrap()).unwrap();
-    assert_eq!(get(&flow, "p").as_string().as_deref(), Some("/courses/7?tab=files#top"), "path, query and fragment, minus OAuth parameters");
+    let flow =
+        js_sys::JSON::parse(&storage().get_item(&format!("canvas-oauth:flow:{state}")).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        get(&flow, "p").as_string().as_deref(),
+        Some("/courses/7?tab=files#top"),
+        "path, query and fragment, minus OAuth parameters"
+    );
     assert_eq!(get(&flow, "t").as_f64().map(|t| t > 0.0), Some(true));
     assert_eq!(js_sys::Array::from(&get(&flow, "s")).length(), 0);
 }

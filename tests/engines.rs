@@ -43,7 +43,8 @@ async fn a_refresh_waits_for_another_tabs_web_lock() {
     JsFuture::from(acquired).await.unwrap();
     let query: Function = get(&locks, "query").unchecked_into();
     let state = JsFuture::from(query.call0(&locks).unwrap().unchecked_into::<Promise>()).await.unwrap();
-    let names: Vec<String> = Array::from(&get(&state, "held")).iter().filter_map(|l| get(&l, "name").as_string()).collect();
+    let names: Vec<String> =
+        Array::from(&get(&state, "held")).iter().filter_map(|l| get(&l, "name").as_string()).collect();
     assert!(names.contains(&name), "the lock is held: {names:?}");
 
     let pending = auth.access_token();

@@ -78,7 +78,11 @@ fn parse_callback_returns_error_responses_as_data() {
     let url = format!("https://app.example.edu/cb?error=weird&error_description=%3Cb%3Ehi%3C%2Fb%3E&state={STATE}");
     let result = parse_callback(url.into()).unwrap();
     assert_eq!(get(&result, "error").as_string().as_deref(), Some("authorization_error"));
-    assert_eq!(get(&result, "errorDescription").as_string().as_deref(), Some("<b>hi</b>"), "plain text, left for the app to escape");
+    assert_eq!(
+        get(&result, "errorDescription").as_string().as_deref(),
+        Some("<b>hi</b>"),
+        "plain text, left for the app to escape"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -20,7 +20,11 @@ fn no_margin() -> [(&'static str, JsValue); 1] {
 }
 
 async fn token(auth: &canvas_oauth::CanvasAuth) -> String {
-    wait(auth.access_token()).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message"))).as_string().unwrap()
+    wait(auth.access_token())
+        .await
+        .unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message")))
+        .as_string()
+        .unwrap()
 }
 
 /// Each onChange event as (`type`, `fromOtherTab`), in order.
@@ -31,7 +35,8 @@ fn record_events(auth: &canvas_oauth::CanvasAuth) -> (Events, JsValue) {
     let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = events.clone();
     let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        sink.borrow_mut().push((get(&event, "type").as_string().unwrap(), get(&event, "fromOtherTab").as_bool().unwrap()));
+        sink.borrow_mut()
+            .push((get(&event, "type").as_string().unwrap(), get(&event, "fromOtherTab").as_bool().unwrap()));
     });
     let unsubscribe = auth.on_change(listener.into_js_value()).unwrap();
     (events, unsubscribe)
@@ -57,7 +62,8 @@ async fn api_calls_go_through_the_relay_with_the_token() {
     let auth = auth(&[]);
     sign_in(&auth).await;
     reset_relay().await;
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
+    let response: web_sys::Response =
+        wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 200);
     let user = JsFuture::from(response.json().unwrap()).await.unwrap();
     assert_eq!(get(&user, "id").as_f64(), Some(1.0));
@@ -85,7 +91,8 @@ async fn a_401_invalid_token_refreshes_once_and_retries_once() {
     let (status, _) = relay_post("/refresh", None, JsValue::NULL).await;
     assert_eq!(status, 200);
     reset_relay().await;
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
+    let response: web_sys::Response =
+        wait(auth.fetch("/api/v1/users/self".into(), None)).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 200, "retried with a fresh token");
     assert_eq!(relay_count("api").await, 2, "the failed call and one retry");
     assert_eq!(relay_count("refresh").await, 1);
@@ -99,7 +106,8 @@ async fn a_403_never_refreshes_or_signs_out() {
     reset_relay().await;
     // The relay allows only GET on the API: a DELETE is refused with 403.
     let init = obj(&[("method", "DELETE".into())]);
-    let response: web_sys::Response = wait(auth.fetch("/api/v1/courses/101".into(), Some(init))).await.unwrap().unchecked_into();
+    let response: web_sys::Response =
+        wait(auth.fetch("/api/v1/courses/101".into(), Some(init))).await.unwrap().unchecked_into();
     assert_eq!(response.status(), 403);
     assert_eq!(relay_count("refresh").await, 0);
     assert!(!auth.session().is_null(), "still signed in");
@@ -267,7 +275,12 @@ impl WithoutWebLocks {
     fn new() -> Self {
         let navigator = get(&js_sys::global(), "navigator");
         let descriptor = obj(&[("value", JsValue::UNDEFINED), ("configurable", true.into())]);
-        js_sys::Reflect::define_property(navigator.unchecked_ref::<js_sys::Object>(), &"locks".into(), &descriptor.unchecked_into()).unwrap();
+        js_sys::Reflect::define_property(
+            navigator.unchecked_ref::<js_sys::Object>(),
+            &"locks".into(),
+            &descriptor.unchecked_into(),
+        )
+        .unwrap();
         assert!(get(&get(&js_sys::global(), "navigator"), "locks").is_undefined());
         WithoutWebLocks
     }

@@ -191,7 +191,11 @@ mod tests {
     #[test]
     fn all_options_with_path_prefix() {
         let canvas = CanvasUrl::parse("https://lms.example.edu:8443/canvas").unwrap();
-        let scopes = vec!["url:GET|/api/v1/users/:user_id/profile".to_string(), "/auth/userinfo".to_string(), "/auth/userinfo".to_string()];
+        let scopes = vec![
+            "url:GET|/api/v1/users/:user_id/profile".to_string(),
+            "/auth/userinfo".to_string(),
+            "/auth/userinfo".to_string(),
+        ];
         let mut req = request(&canvas, &scopes);
         req.purpose = Some("My App & co");
         req.force_login = true;
@@ -199,9 +203,15 @@ mod tests {
         req.prompt = Some(Prompt::Login);
         let url = authorize_url(&req).unwrap();
         assert!(url.starts_with("https://lms.example.edu:8443/canvas/login/oauth2/auth?client_id="), "{url}");
-        assert!(url.contains("&scope=url%3AGET%7C%2Fapi%2Fv1%2Fusers%2F%3Auser_id%2Fprofile+%2Fauth%2Fuserinfo&"), "{url}");
+        assert!(
+            url.contains("&scope=url%3AGET%7C%2Fapi%2Fv1%2Fusers%2F%3Auser_id%2Fprofile+%2Fauth%2Fuserinfo&"),
+            "{url}"
+        );
         assert_eq!(url.matches("scope=").count(), 1, "one scope parameter, duplicates dropped");
-        assert!(url.ends_with("&purpose=My+App+%26+co&force_login=1&unique_id=sam%40example.edu&prompt=login"), "{url}");
+        assert!(
+            url.ends_with("&purpose=My+App+%26+co&force_login=1&unique_id=sam%40example.edu&prompt=login"),
+            "{url}"
+        );
     }
 
     #[test]

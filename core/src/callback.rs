@@ -115,7 +115,11 @@ fn check_fragment(fragment: &str) -> Result<(), Error> {
 /// `state` and `code` are 1*VSCHAR (RFC 6749 Appendix A), capped before any lookup (L6).
 fn check_token_chars(value: &str, name: &str) -> Result<(), Error> {
     if value.len() > MAX_PARAM_LEN {
-        return Err(malformed(if name == "state" { "the callback's state is too long" } else { "the callback's code is too long" }));
+        return Err(malformed(if name == "state" {
+            "the callback's state is too long"
+        } else {
+            "the callback's code is too long"
+        }));
     }
     if !value.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         return Err(malformed(if name == "state" {

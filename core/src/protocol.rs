@@ -198,15 +198,14 @@ pub fn error_from_relay(status: u16, body: Option<&ErrorBody>) -> Error {
         (400, "invalid_request") => ErrorCode::InvalidRequest,
         _ => ErrorCode::RelayError,
     };
-    let description = body
-        .and_then(|b| b.error_description.as_deref())
-        .map(plain_text)
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| match code {
-            ErrorCode::RateLimited => String::from("the relay or Canvas is busy; try again shortly"),
-            ErrorCode::InvalidGrant => String::from("the sign-in is no longer valid; sign in again"),
-            _ => alloc::format!("the relay answered HTTP {status}"),
-        });
+    let description =
+        body.and_then(|b| b.error_description.as_deref()).map(plain_text).filter(|d| !d.is_empty()).unwrap_or_else(
+            || match code {
+                ErrorCode::RateLimited => String::from("the relay or Canvas is busy; try again shortly"),
+                ErrorCode::InvalidGrant => String::from("the sign-in is no longer valid; sign in again"),
+                _ => alloc::format!("the relay answered HTTP {status}"),
+            },
+        );
     Error::new(code, description)
 }
 

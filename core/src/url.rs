@@ -39,7 +39,8 @@ impl HttpUrl {
         if authority.contains('@') {
             return Err(config_invalid(field, "must not contain user info"));
         }
-        let (host, port) = split_host_port(authority).ok_or_else(|| config_invalid(field, "has an invalid host or port"))?;
+        let (host, port) =
+            split_host_port(authority).ok_or_else(|| config_invalid(field, "has an invalid host or port"))?;
         Ok(Self { scheme, host, port, path: path.to_string(), query, fragment })
     }
 
@@ -91,7 +92,9 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     };
     let valid_name = |h: &str| {
         h.starts_with('[')
-            || (!h.is_empty() && h.len() <= 253 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+            || (!h.is_empty()
+                && h.len() <= 253
+                && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
     };
     if !valid_name(host) {
         return None;
@@ -111,7 +114,8 @@ fn is_ipv4_loopback(host: &str) -> bool {
     let mut parts = host.split('.');
     parts.next() == Some("127")
         && parts.clone().count() == 3
-        && parts.all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
+        && parts
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
 }
 
 /// A same-origin path to go to after sign-in (L8; RFC 9700 §4.11.1). Anything that could
@@ -122,7 +126,11 @@ pub fn safe_return_path(value: &str) -> String {
         && !matches!(bytes.get(1), Some(b'/' | b'\\'))
         && bytes.len() <= 2048
         && !value.chars().any(|c| c.is_control() || c == '\\');
-    if safe { value.to_string() } else { "/".to_string() }
+    if safe {
+        value.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 #[cfg(test)]
@@ -166,10 +174,13 @@ mod tests {
 
     #[test]
     fn http_only_for_loopback() {
-        for ok in ["http://localhost:8080", "http://127.0.0.1", "http://127.1.2.3:9", "http://[::1]", "http://app.localhost"] {
+        for ok in
+            ["http://localhost:8080", "http://127.0.0.1", "http://127.1.2.3:9", "http://[::1]", "http://app.localhost"]
+        {
             assert!(HttpUrl::parse("u", ok).unwrap().require_secure("u").is_ok(), "{ok}");
         }
-        for bad in ["http://example.edu", "http://127.0.0.1.evil.com", "http://localhost.evil.com", "http://128.0.0.1"] {
+        for bad in ["http://example.edu", "http://127.0.0.1.evil.com", "http://localhost.evil.com", "http://128.0.0.1"]
+        {
             assert!(HttpUrl::parse("u", bad).unwrap().require_secure("u").is_err(), "{bad}");
         }
     }
@@ -179,7 +190,17 @@ mod tests {
         for ok in ["/", "/courses/1?tab=2#x", "/a/b"] {
             assert_eq!(safe_return_path(ok), ok);
         }
-        for bad in ["", "//evil.com", "/\\evil.com", "https://evil.com", "javascript:alert(1)", "/a\nb", "/a\tb", "evil", "/a\\b"] {
+        for bad in [
+            "",
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "javascript:alert(1)",
+            "/a\nb",
+            "/a\tb",
+            "evil",
+            "/a\\b",
+        ] {
             assert_eq!(safe_return_path(bad), "/", "{bad:?}");
         }
     }

@@ -15,7 +15,11 @@ fn form(value: &str) -> String {
 fn base64url_decode(text: &str) -> Vec<u8> {
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let bits: String = text.chars().map(|c| format!("{:06b}", alphabet.find(c).unwrap())).collect();
-    bits.as_bytes().chunks(8).filter(|c| c.len() == 8).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()).collect()
+    bits.as_bytes()
+        .chunks(8)
+        .filter(|c| c.len() == 8)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+        .collect()
 }
 
 const VSCHAR: &str = "[\\x20-\\x7e]{1,512}";

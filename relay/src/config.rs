@@ -209,8 +209,7 @@ impl RelayConfig {
         let client_id = parse_numeric_id("CANVAS_CLIENT_ID", &required("CANVAS_CLIENT_ID")?)?;
         let client_secret = ClientSecret::new(required("CANVAS_CLIENT_SECRET")?);
         let redirect_uri = required("CANVAS_REDIRECT_URI")?;
-        canvas_oauth_core::parse_redirect_uri(&redirect_uri)
-            .map_err(|e| err("CANVAS_REDIRECT_URI", e.description))?;
+        canvas_oauth_core::parse_redirect_uri(&redirect_uri).map_err(|e| err("CANVAS_REDIRECT_URI", e.description))?;
         let listen = match get("RELAY_LISTEN") {
             Some(v) => v.parse().map_err(|_| err("RELAY_LISTEN", "expected ADDRESS:PORT, e.g. 127.0.0.1:8080"))?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -265,7 +264,10 @@ impl RelayConfig {
         let lti_caller_token = match get("LTI_CALLER_TOKEN") {
             Some(v) => {
                 if lti.is_none() {
-                    return Err(err("LTI_CALLER_TOKEN", "is set but LTI_PRIVATE_KEY_FILE is not: /lti/token needs both"));
+                    return Err(err(
+                        "LTI_CALLER_TOKEN",
+                        "is set but LTI_PRIVATE_KEY_FILE is not: /lti/token needs both",
+                    ));
                 }
                 if v.chars().count() < 32 || !v.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(err(
@@ -341,7 +343,9 @@ impl RelayConfig {
 }
 
 fn toml_vars(text: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| err("RELAY_CONFIG_FILE", format!("invalid TOML: {}", e.message())))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| err("RELAY_CONFIG_FILE", format!("invalid TOML: {}", e.message())))?;
     let mut out = HashMap::new();
     for (k, v) in table {
         let name = k.to_ascii_uppercase();
@@ -367,12 +371,7 @@ fn toml_vars(text: &str) -> Result<HashMap<String, String>, ConfigError> {
 }
 
 fn split_list(value: &str) -> Vec<String> {
-    value
-        .split([',', ' ', '\n', '\t'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    value.split([',', ' ', '\n', '\t']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -420,16 +419,16 @@ fn parse_cookie_keys(value: &str) -> Result<Vec<CookieKey>, ConfigError> {
     let mut keys: Vec<CookieKey> = Vec::new();
     for entry in split_list(value) {
         let (kid, b64) = entry.split_once(':').ok_or_else(|| err(name, "each key is KID:BASE64KEY"))?;
-        if kid.is_empty() || kid.len() > 16 || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if kid.is_empty() || kid.len() > 16 || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(err(name, "key ids are 1-16 characters of A-Z a-z 0-9 _ -"));
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b64.trim_end_matches('=')))
             .map_err(|_| err(name, format!("key {kid} is not base64")))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| err(name, format!("key {kid} must be 32 bytes (openssl rand -base64 32)")))?;
+        let key: [u8; 32] =
+            bytes.try_into().map_err(|_| err(name, format!("key {kid} must be 32 bytes (openssl rand -base64 32)")))?;
         if keys.iter().any(|k| k.kid == kid) {
             return Err(err(name, format!("key id {kid} appears twice")));
         }
@@ -447,7 +446,9 @@ fn parse_base_path(value: &str) -> Result<String, ConfigError> {
     if trimmed.is_empty() {
         return Ok("/".into());
     }
-    let ok_segment = |s: &str| !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
+    let ok_segment = |s: &str| {
+        !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+    };
     if !trimmed.starts_with('/') || !trimmed[1..].split('/').all(ok_segment) {
         return Err(err(name, "must be / or a path like /canvas-relay"));
     }
@@ -478,7 +479,8 @@ fn parse_api_allow(value: &str) -> Result<Vec<ApiRule>, ConfigError> {
     let name = "RELAY_API_ALLOW";
     let mut out = Vec::new();
     for entry in split_list(value) {
-        let (methods, prefix) = entry.split_once(':').ok_or_else(|| err(name, "each rule is METHOD[|METHOD]:/api/v1/prefix"))?;
+        let (methods, prefix) =
+            entry.split_once(':').ok_or_else(|| err(name, "each rule is METHOD[|METHOD]:/api/v1/prefix"))?;
         let methods: Vec<String> = methods.split('|').map(|m| m.trim().to_ascii_uppercase()).collect();
         if methods.iter().any(|m| !METHODS.contains(&m.as_str())) {
             return Err(err(name, format!("methods must be among {}", METHODS.join(" "))));

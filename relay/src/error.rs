@@ -22,7 +22,14 @@ pub struct RelayError {
 
 impl RelayError {
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self { status, error, description: Some(description.into()), retry_after: None, clear_cookie: false, upstream_status: None }
+        Self {
+            status,
+            error,
+            description: Some(description.into()),
+            retry_after: None,
+            clear_cookie: false,
+            upstream_status: None,
+        }
     }
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
@@ -51,7 +58,10 @@ impl RelayError {
     }
     /// 503 + Retry-After: Canvas is throttling, or the relay is at its upstream limit.
     pub fn unavailable(description: impl Into<String>, retry_after: u64) -> Self {
-        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description) }
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
+        }
     }
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {

@@ -34,11 +34,14 @@ fn no_query(uri: &Uri) -> Result<(), RelayError> {
 
 /// The whole body, at most `limit` bytes (413) and within `deadline` (408: a client that declares a
 /// Content-Length and then trickles or stalls must not hold the connection forever).
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize, deadline: Duration) -> Result<bytes::Bytes, RelayError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<bytes::Bytes, RelayError> {
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(RelayError::too_large());
     }
@@ -79,7 +82,9 @@ async fn json_body<T: DeserializeOwned>(
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1); nothing else.
 fn bearer(headers: &HeaderMap) -> Result<String, RelayError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let value = values.next().ok_or_else(|| RelayError::invalid_token("an access token (Authorization: Bearer) is required"))?;
+    let value = values
+        .next()
+        .ok_or_else(|| RelayError::invalid_token("an access token (Authorization: Bearer) is required"))?;
     if values.next().is_some() {
         return Err(RelayError::invalid_request("Authorization appears twice"));
     }
@@ -144,9 +149,9 @@ pub(crate) async fn token(
     let resp = state.upstream.send(token_request(&state, &pairs), canvas_oauth_core::MAX_TOKEN_RESPONSE_BYTES).await?;
     match upstream::token_outcome(&resp)? {
         TokenOutcome::Ok(parsed) => {
-            let (grant, refresh) = parsed
-                .into_session()
-                .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status))?;
+            let (grant, refresh) = parsed.into_session().map_err(|_| {
+                RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status)
+            })?;
             let userinfo_only = grant.access_token.is_none();
             let body = serde_json::to_vec(&grant).expect("grant serialises");
             let mut r = json_response(StatusCode::OK, body, resp.status);
@@ -165,10 +170,18 @@ pub(crate) async fn token(
         TokenOutcome::OAuth(e) => Err(match (e.status, e.error.as_str()) {
             (400, "invalid_grant") => RelayError {
                 clear_cookie: false,
-                ..RelayError::new(StatusCode::BAD_REQUEST, "invalid_grant", e.description.clone().unwrap_or_else(|| "the authorization code is invalid or expired".into()))
+                ..RelayError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    e.description.clone().unwrap_or_else(|| "the authorization code is invalid or expired".into()),
+                )
             },
-            (400, "invalid_request") => RelayError::invalid_request(e.description.clone().unwrap_or_else(|| "Canvas refused the request".into())),
-            (400, "invalid_scope") => RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.description.clone().unwrap_or_default()),
+            (400, "invalid_request") => RelayError::invalid_request(
+                e.description.clone().unwrap_or_else(|| "Canvas refused the request".into()),
+            ),
+            (400, "invalid_scope") => {
+                RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.description.clone().unwrap_or_default())
+            }
             _ => upstream::misconfigured(&e),
         }
         .with_upstream(e.status)),
@@ -249,9 +262,7 @@ impl Coalescer {
                     result
                 });
                 let fut: BoxFuture<'static, RefreshResult> = async move {
-                    handle
-                        .await
-                        .unwrap_or_else(|_| Arc::new(Err(RelayError::bad_gateway("the refresh failed"))))
+                    handle.await.unwrap_or_else(|_| Arc::new(Err(RelayError::bad_gateway("the refresh failed"))))
                 }
                 .boxed();
                 let shared = fut.shared();
@@ -274,14 +285,12 @@ async fn do_refresh(state: &AppState, rt: RefreshToken) -> Result<Refreshed, Rel
     let resp = state.upstream.send(token_request(state, &pairs), canvas_oauth_core::MAX_TOKEN_RESPONSE_BYTES).await?;
     match upstream::token_outcome(&resp)? {
         TokenOutcome::Ok(parsed) => {
-            let (grant, rotated) = parsed
-                .into_session()
-                .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status))?;
-            let access_token = grant
-                .access_token
-                .as_ref()
-                .map(|t| t.secret().to_string())
-                .ok_or_else(|| RelayError::bad_gateway("Canvas refreshed without an access token").with_upstream(resp.status))?;
+            let (grant, rotated) = parsed.into_session().map_err(|_| {
+                RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status)
+            })?;
+            let access_token = grant.access_token.as_ref().map(|t| t.secret().to_string()).ok_or_else(|| {
+                RelayError::bad_gateway("Canvas refreshed without an access token").with_upstream(resp.status)
+            })?;
             Ok(Refreshed {
                 body: serde_json::to_vec(&grant).expect("grant serialises"),
                 access_token,
@@ -299,7 +308,11 @@ async fn do_refresh(state: &AppState, rt: RefreshToken) -> Result<Refreshed, Rel
 /// The refresh token from the cookie: 401 invalid_token without one, 401 invalid_grant (cookie
 /// cleared) when it does not open (tampered, foreign deployment, retired key).
 /// Several cookies with our name → treated as no session, and cleared (one may be planted).
-fn cookie_token(state: &AppState, cookie: &CookieSpec, headers: &HeaderMap) -> Result<(RefreshToken, bool), RelayError> {
+fn cookie_token(
+    state: &AppState,
+    cookie: &CookieSpec,
+    headers: &HeaderMap,
+) -> Result<(RefreshToken, bool), RelayError> {
     let sealed = match cookie.read(headers) {
         CookieValue::One(v) if !v.is_empty() => v,
         CookieValue::None | CookieValue::One(_) => return Err(RelayError::invalid_token("no session cookie")),
@@ -379,7 +392,11 @@ enum RevokeRefresh {
     GrantGone(u16),
 }
 
-async fn refresh_for_revoke(state: &Arc<AppState>, cookie: &CookieSpec, headers: &HeaderMap) -> Result<RevokeRefresh, RelayError> {
+async fn refresh_for_revoke(
+    state: &Arc<AppState>,
+    cookie: &CookieSpec,
+    headers: &HeaderMap,
+) -> Result<RevokeRefresh, RelayError> {
     let Ok((rt, _)) = cookie_token(state, cookie, headers) else { return Ok(RevokeRefresh::NoCookie) };
     let refreshed = Coalescer::refresh(state, rt).await;
     match &*refreshed {
@@ -428,7 +445,10 @@ async fn revoke_inner(
                     }
                     RevokeRefresh::GrantGone(s) => return Ok(nothing_to_revoke(Some(s))),
                     RevokeRefresh::NoCookie => {
-                        return Err(RelayError::invalid_token("Canvas refused the access token and there is no session cookie to refresh it").with_upstream(401));
+                        return Err(RelayError::invalid_token(
+                            "Canvas refused the access token and there is no session cookie to refresh it",
+                        )
+                        .with_upstream(401));
                     }
                 }
             } else {
@@ -466,18 +486,17 @@ async fn revoke_inner(
     }
 }
 
-async fn delete_token(state: &AppState, access: &str, expire_sessions: bool) -> Result<upstream::UpstreamResponse, RelayError> {
+async fn delete_token(
+    state: &AppState,
+    access: &str,
+    expire_sessions: bool,
+) -> Result<upstream::UpstreamResponse, RelayError> {
     let mut url = state.config.token_url();
     if expire_sessions {
         // Canvas acts on presence (§7.12): send it only when wanted.
         url.push_str("?expire_sessions=1");
     }
-    let req = state
-        .upstream
-        .client
-        .delete(url)
-        .bearer_auth(access)
-        .header(header::ACCEPT, "application/json");
+    let req = state.upstream.client.delete(url).bearer_auth(access).header(header::ACCEPT, "application/json");
     let resp = state.upstream.send(req, 64 * 1024).await?;
     if resp.status == 403 && upstream::is_throttled(&resp) {
         return Err(upstream::throttled(&resp));
@@ -511,7 +530,8 @@ pub(crate) async fn session_url(
     if let Some(rt) = &req.return_to {
         url.query_pairs_mut().append_pair("return_to", rt);
     }
-    let request = state.upstream.client.get(url.as_str()).bearer_auth(&access).header(header::ACCEPT, "application/json");
+    let request =
+        state.upstream.client.get(url.as_str()).bearer_auth(&access).header(header::ACCEPT, "application/json");
     let resp = state.upstream.send(request, 64 * 1024).await?;
     match resp.status {
         200 => {
@@ -519,7 +539,9 @@ pub(crate) async fn session_url(
                 .ok()
                 .and_then(|v| v.get("session_url").and_then(|u| u.as_str()).map(str::to_string))
                 .filter(|u| u.len() <= 8192 && u.starts_with(&format!("{origin}/")))
-                .ok_or_else(|| RelayError::bad_gateway("Canvas sent an unusable session_token answer").with_upstream(200))?;
+                .ok_or_else(|| {
+                    RelayError::bad_gateway("Canvas sent an unusable session_token answer").with_upstream(200)
+                })?;
             let body = serde_json::json!({ "session_url": session_url }).to_string().into_bytes();
             Ok(json_response(StatusCode::OK, body, 200))
         }
@@ -542,7 +564,13 @@ fn secret_eq(a: &str, b: &str) -> bool {
 
 /// `/lti/token` is for the app's own server: `Authorization: Bearer <LTI_CALLER_TOKEN>` exactly once.
 fn lti_caller(headers: &HeaderMap, expected: &str) -> Result<(), RelayError> {
-    let refuse = || RelayError::new(StatusCode::UNAUTHORIZED, "invalid_client", "the LTI caller token (Authorization: Bearer) is missing or wrong");
+    let refuse = || {
+        RelayError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "the LTI caller token (Authorization: Bearer) is missing or wrong",
+        )
+    };
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else { return Err(refuse()) };
     let presented = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(refuse)?;
@@ -581,15 +609,20 @@ pub(crate) async fn lti_token(
         200 => {
             let parsed: LtiTokenResponse = serde_json::from_slice(&resp.body)
                 .ok()
-                .filter(|r: &LtiTokenResponse| !r.access_token.secret().is_empty() && r.token_type.eq_ignore_ascii_case("bearer"))
+                .filter(|r: &LtiTokenResponse| {
+                    !r.access_token.secret().is_empty() && r.token_type.eq_ignore_ascii_case("bearer")
+                })
                 .ok_or_else(|| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(200))?;
             let body = serde_json::to_vec(&parsed).expect("serialises");
             Ok(json_response(StatusCode::OK, body, 200))
         }
         _ => match upstream::token_outcome(&resp)? {
-            TokenOutcome::OAuth(e) if e.status == 400 && e.error == "invalid_scope" => {
-                Err(RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.description.clone().unwrap_or_default()).with_upstream(400))
-            }
+            TokenOutcome::OAuth(e) if e.status == 400 && e.error == "invalid_scope" => Err(RelayError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                e.description.clone().unwrap_or_default(),
+            )
+            .with_upstream(400)),
             TokenOutcome::OAuth(e) => Err(upstream::misconfigured(&e)),
             TokenOutcome::Ok(_) => Err(RelayError::bad_gateway("Canvas failed").with_upstream(resp.status)),
         },
@@ -597,11 +630,7 @@ pub(crate) async fn lti_token(
 }
 
 pub(crate) async fn jwks(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let keys: Vec<serde_json::Value> = state
-        .config
-        .lti
-        .iter()
-        .map(|l| crate::lti::public_jwk(&l.private_key, &l.kid))
-        .collect();
+    let keys: Vec<serde_json::Value> =
+        state.config.lti.iter().map(|l| crate::lti::public_jwk(&l.private_key, &l.kid)).collect();
     axum::Json(serde_json::json!({ "keys": keys }))
 }

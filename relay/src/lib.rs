@@ -17,8 +17,8 @@
 pub mod config;
 mod error;
 mod handlers;
-pub mod lti;
 mod limits;
+pub mod lti;
 mod proxy;
 mod seal;
 mod server;
@@ -126,7 +126,9 @@ impl CookieSpec {
     pub(crate) fn from_config(config: &RelayConfig) -> Self {
         let https = match &config.public_url {
             Some(u) => u.scheme() == "https",
-            None => !(config.listen.ip().is_loopback() && config.allowed_origins.iter().all(|o| o.starts_with("http://"))),
+            None => {
+                !(config.listen.ip().is_loopback() && config.allowed_origins.iter().all(|o| o.starts_with("http://")))
+            }
         };
         if https {
             Self { name: format!("__Host-{COOKIE_NAME}"), secure: true, path: "/".into() }
@@ -137,7 +139,10 @@ impl CookieSpec {
 
     fn header(&self, value: &str, max_age: u64) -> HeaderValue {
         let secure = if self.secure { "; Secure" } else { "" };
-        let v = format!("{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict{}", self.name, value, self.path, max_age, secure);
+        let v = format!(
+            "{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict{}",
+            self.name, value, self.path, max_age, secure
+        );
         HeaderValue::from_str(&v).expect("cookie header is ASCII")
     }
 
@@ -183,10 +188,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         .route("/api/v1/{*path}", any(proxy::proxy));
     #[cfg(feature = "test-hooks")]
     let relay = relay.route("/__test/stats", get(test_stats)).route("/__test/reset", post(test_reset));
-    let relay = relay
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state);
+    let relay = relay.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard)).with_state(state);
     let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
     for (mount, dir) in &config.static_mounts {
         app = app.nest_service(mount, tower_http::services::ServeDir::new(dir));
@@ -236,11 +238,8 @@ fn request_id() -> String {
 /// The client address for rate limiting: the peer, or the Nth-from-last X-Forwarded-For entry
 /// when `trusted_proxy_hops` > 0 (R6: only from trusted hops).
 fn client_addr(config: &RelayConfig, req: &Request) -> IpAddr {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let peer =
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     forwarded_client(peer, req.headers(), config.trusted_proxy_hops)
 }
 
@@ -258,12 +257,7 @@ fn forwarded_client(peer: IpAddr, headers: &HeaderMap, hops: usize) -> IpAddr {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .collect();
-    entries
-        .len()
-        .checked_sub(hops)
-        .and_then(|i| entries.get(i))
-        .and_then(|e| parse_forwarded_ip(e))
-        .unwrap_or(peer)
+    entries.len().checked_sub(hops).and_then(|i| entries.get(i)).and_then(|e| parse_forwarded_ip(e)).unwrap_or(peer)
 }
 
 fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
@@ -304,7 +298,8 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     if let Some(c) = counter.filter(|_| method != Method::OPTIONS) {
         c.fetch_add(1, Ordering::Relaxed);
     }
-    let open_route = matches!(route.as_str(), "/health" | "/jwks.json" | "/openapi.json") || route.starts_with("/__test/");
+    let open_route =
+        matches!(route.as_str(), "/health" | "/jwks.json" | "/openapi.json") || route.starts_with("/__test/");
 
     let checked: Result<(), RelayError> = (|| {
         if origin.is_some() && !origin_allowed {
@@ -337,7 +332,10 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
             if origin_allowed {
                 let mut r = StatusCode::NO_CONTENT.into_response();
                 let h = r.headers_mut();
-                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"));
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
+                );
                 h.insert(
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
                     HeaderValue::from_static("authorization, content-type, accept, x-canvas-relay, if-none-match"),

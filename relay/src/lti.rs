@@ -47,11 +47,8 @@ pub fn sign_assertion(key: &RsaPrivateKey, kid: &str, client_id: &str, aud: &str
         "exp": now + ASSERTION_TTL_SECS,
         "jti": URL_SAFE_NO_PAD.encode(jti),
     });
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let signing_input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signer = SigningKey::<Sha256>::new(key.clone());
     let sig = signer.sign(signing_input.as_bytes());
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
@@ -109,7 +106,8 @@ mod tests {
         verifier.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).unwrap();
         let other = sign_assertion(&key, &kid, "1", "a", 0);
         let jti = |j: &str| {
-            let c: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(j.split('.').nth(1).unwrap()).unwrap()).unwrap();
+            let c: serde_json::Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(j.split('.').nth(1).unwrap()).unwrap()).unwrap();
             c["jti"].as_str().unwrap().to_string()
         };
         assert_ne!(jti(&jwt), jti(&other));
@@ -120,7 +118,8 @@ mod tests {
 
     #[test]
     fn scope_allow_list() {
-        let allowed = vec!["https://purl.imsglobal.org/spec/lti-ags/scope/score".to_string(), "https://x/b".to_string()];
+        let allowed =
+            vec!["https://purl.imsglobal.org/spec/lti-ags/scope/score".to_string(), "https://x/b".to_string()];
         assert_eq!(check_scopes("https://x/b", &allowed).unwrap(), "https://x/b");
         assert!(check_scopes("", &allowed).is_err());
         assert!(check_scopes("https://x/b https://x/c", &allowed).is_err());

@@ -88,7 +88,8 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
         url.push('?');
         url.push_str(q);
     }
-    let rm = reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|_| RelayError::invalid_request("method"))?;
+    let rm =
+        reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|_| RelayError::invalid_request("method"))?;
     let mut out = state.upstream.client.request(rm, url);
     for name in REQUEST_HEADERS {
         for v in parts.headers.get_all(name) {
@@ -153,7 +154,9 @@ fn no_method_override(headers: &HeaderMap, body: &[u8]) -> Result<(), RelayError
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     match media.as_deref() {
-        Some("multipart/form-data") => Err(RelayError::invalid_request("multipart/form-data bodies are not forwarded; send JSON")),
+        Some("multipart/form-data") => {
+            Err(RelayError::invalid_request("multipart/form-data bodies are not forwarded; send JSON"))
+        }
         None | Some("") | Some("application/x-www-form-urlencoded") => {
             if form_names(body).iter().any(|n| is_param(n, "_method")) {
                 Err(RelayError::invalid_request("_method is not accepted in a form body"))
@@ -213,7 +216,9 @@ mod tests {
         let v = "<https://c.example/api/v1/courses?page=2&per_page=10>; rel=\"next\",<https://c.example/api/v1/courses?page=1&per_page=10>; rel=\"first\", <https://evil.example/api/v1/x>; rel=\"last\"";
         let r = rewrite_link(v, "https://c.example", "/relay").unwrap();
         assert_eq!(r, "</relay/api/v1/courses?page=2&per_page=10>; rel=\"next\", </relay/api/v1/courses?page=1&per_page=10>; rel=\"first\"");
-        let abs = rewrite_link("<https://c.example/api/v1/a>; rel=\"next\"", "https://c.example", "https://relay.example/r").unwrap();
+        let abs =
+            rewrite_link("<https://c.example/api/v1/a>; rel=\"next\"", "https://c.example", "https://relay.example/r")
+                .unwrap();
         assert_eq!(abs, "<https://relay.example/r/api/v1/a>; rel=\"next\"");
         assert!(rewrite_link("<https://c.example/login/oauth2/auth>; rel=\"next\"", "https://c.example", "").is_none());
         assert!(rewrite_link("garbage", "https://c.example", "").is_none());
@@ -230,7 +235,8 @@ mod tests {
     #[test]
     fn paths() {
         assert!(clean_path("/api/v1/users/self"));
-        for bad in ["/api/v1/../login", "/api/v1//x", "/api/v1/%2e%2e/x", "/api/v1/a%2fb", "/api/v2/x", "/api/v1/a\\b"] {
+        for bad in ["/api/v1/../login", "/api/v1//x", "/api/v1/%2e%2e/x", "/api/v1/a%2fb", "/api/v2/x", "/api/v1/a\\b"]
+        {
             assert!(!clean_path(bad), "{bad}");
         }
     }

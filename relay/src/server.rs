@@ -37,7 +37,10 @@ pub async fn serve(listener: TcpListener, config: Arc<RelayConfig>) -> std::io::
             builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
             // Errors here are client-side (timeouts, resets); nothing to report but the fact.
             if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
-                tracing::debug!(error_kind = if e.is_timeout() { "timeout" } else { "connection" }, "connection ended with an error");
+                tracing::debug!(
+                    error_kind = if e.is_timeout() { "timeout" } else { "connection" },
+                    "connection ended with an error"
+                );
             }
         });
     }

@@ -168,7 +168,9 @@ pub fn token_outcome(resp: &UpstreamResponse) -> Result<TokenOutcome, RelayError
 
 fn oauth_error_body(body: &[u8]) -> Option<ErrorBody> {
     let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
-    let ok = !parsed.error.is_empty() && parsed.error.len() <= 64 && parsed.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let ok = !parsed.error.is_empty()
+        && parsed.error.len() <= 64
+        && parsed.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     ok.then_some(parsed)
 }
 

@@ -63,7 +63,10 @@ async fn no_canary_leaks() {
     let mut access = "CANARYat-none".to_string();
     for round in 0..60 {
         let code = format!("CANARYcode-{round}");
-        let r = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER})).send().await.unwrap();
+        let r = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER}))
+            .send()
+            .await
+            .unwrap();
         if let Some(p) = cookie_pair(&r) {
             if !p.ends_with('=') {
                 cookie = Some(p);
@@ -82,14 +85,24 @@ async fn no_canary_leaks() {
         }
         let (h, b) = dump(req.send().await.unwrap()).await;
         responses.push(("refresh".into(), h, b));
-        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": format!("{}/x", f.url)})).bearer_auth(&access).send().await.unwrap();
+        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": format!("{}/x", f.url)}))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap();
         let (h, b) = dump(r).await;
         responses.push(("session".into(), h, b));
-        let r = c.get(format!("{relay}/api/v1/users/self?include[]=CANARYquery-{round}")).bearer_auth(&access).send().await.unwrap();
+        let r = c
+            .get(format!("{relay}/api/v1/users/self?include[]=CANARYquery-{round}"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap();
         let (h, b) = dump(r).await;
         responses.push(("api".into(), h, b));
         if round % 5 == 0 {
-            let mut req = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": round % 2 == 0})).bearer_auth(&access);
+            let mut req = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": round % 2 == 0}))
+                .bearer_auth(&access);
             if let Some(ck) = &cookie {
                 req = req.header("cookie", ck);
             }
@@ -117,7 +130,11 @@ async fn no_canary_leaks() {
     let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("relay request"), "logs were captured");
     assert!(log.contains("upstream_status"));
-    assert!(!log.contains("CANARY"), "canary in logs:\n{}", log.lines().filter(|l| l.contains("CANARY")).collect::<Vec<_>>().join("\n"));
+    assert!(
+        !log.contains("CANARY"),
+        "canary in logs:\n{}",
+        log.lines().filter(|l| l.contains("CANARY")).collect::<Vec<_>>().join("\n")
+    );
 }
 
 async fn dump(r: reqwest::Response) -> (String, String) {

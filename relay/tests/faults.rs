@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 async fn token_via(canvas: &str) -> (u16, serde_json::Value, reqwest::header::HeaderMap, Duration) {
     let relay = start_relay(config(canvas, CLIENT_ID, SECRET)).await;
     let started = Instant::now();
-    let r = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let r = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     let headers = r.headers().clone();
     let (st, b) = json(r).await;
     (st, b, headers, started.elapsed())
@@ -43,16 +46,36 @@ async fn upstream_slow_past_the_deadline() {
 
 #[tokio::test]
 async fn upstream_html_500_and_html_200() {
-    let f = fake(|_| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "text/html")], "<html><h1>Page Error</h1></html>").into_response()).await;
+    let f = fake(|_| {
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            [("content-type", "text/html")],
+            "<html><h1>Page Error</h1></html>",
+        )
+            .into_response()
+    })
+    .await;
     let (st, b, h, _) = token_via(&f.url).await;
     check_clean(st, &b, &h, 502, "server_error");
-    let f = fake(|_| (axum::http::StatusCode::OK, [("content-type", "text/html")], "<!doctype html><html>maintenance</html>").into_response()).await;
+    let f = fake(|_| {
+        (axum::http::StatusCode::OK, [("content-type", "text/html")], "<!doctype html><html>maintenance</html>")
+            .into_response()
+    })
+    .await;
     let (st, b, h, _) = token_via(&f.url).await;
     check_clean(st, &b, &h, 502, "server_error");
     // Garbled JSON and wrong shapes too.
-    for body in ["{\"access_token\":", "{\"access_token\":\"\",\"token_type\":\"Bearer\",\"user\":{\"id\":1}}", "{\"access_token\":\"a\",\"token_type\":\"mac\",\"user\":{\"id\":1}}", "[]"] {
+    for body in [
+        "{\"access_token\":",
+        "{\"access_token\":\"\",\"token_type\":\"Bearer\",\"user\":{\"id\":1}}",
+        "{\"access_token\":\"a\",\"token_type\":\"mac\",\"user\":{\"id\":1}}",
+        "[]",
+    ] {
         let body = body.to_string();
-        let f = fake(move |_| (axum::http::StatusCode::OK, [("content-type", "application/json")], body.clone()).into_response()).await;
+        let f = fake(move |_| {
+            (axum::http::StatusCode::OK, [("content-type", "application/json")], body.clone()).into_response()
+        })
+        .await;
         let (st, b, h, _) = token_via(&f.url).await;
         check_clean(st, &b, &h, 502, "server_error");
     }
@@ -60,7 +83,10 @@ async fn upstream_html_500_and_html_200() {
 
 #[tokio::test]
 async fn upstream_redirect() {
-    let f = fake(|_| (axum::http::StatusCode::FOUND, [("location", "http://127.0.0.1:9/callback?error=x")]).into_response()).await;
+    let f = fake(|_| {
+        (axum::http::StatusCode::FOUND, [("location", "http://127.0.0.1:9/callback?error=x")]).into_response()
+    })
+    .await;
     let (st, b, h, _) = token_via(&f.url).await;
     check_clean(st, &b, &h, 502, "server_error");
     assert_eq!(f.count(), 1);
@@ -83,8 +109,11 @@ async fn upstream_sends_10_mb() {
     let (st, b, h, _) = token_via(&f.url).await;
     check_clean(st, &b, &h, 502, "server_error");
     let f = fake(|_| {
-        let chunks = futures_util::stream::iter((0..160).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 64 * 1024]))));
-        (axum::http::StatusCode::OK, [("content-type", "application/json")], axum::body::Body::from_stream(chunks)).into_response()
+        let chunks = futures_util::stream::iter(
+            (0..160).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 64 * 1024]))),
+        );
+        (axum::http::StatusCode::OK, [("content-type", "application/json")], axum::body::Body::from_stream(chunks))
+            .into_response()
     })
     .await;
     let (st, b, h, _) = token_via(&f.url).await;
@@ -103,7 +132,15 @@ fn json_resp_raw(body: String) -> axum::response::Response {
 
 #[tokio::test]
 async fn upstream_throttles_with_403() {
-    let f = fake(|_| (axum::http::StatusCode::FORBIDDEN, [("x-rate-limit-remaining", "0.0")], "403 Forbidden (Rate Limit Exceeded)\n").into_response()).await;
+    let f = fake(|_| {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            [("x-rate-limit-remaining", "0.0")],
+            "403 Forbidden (Rate Limit Exceeded)\n",
+        )
+            .into_response()
+    })
+    .await;
     let (st, b, h, _) = token_via(&f.url).await;
     check_clean(st, &b, &h, 503, "temporarily_unavailable");
     assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
@@ -115,14 +152,23 @@ async fn upstream_throttles_with_403() {
     // A refresh that is throttled keeps the cookie.
     let ok = fake(|_| json_resp(200, token_body("at", Some("rt")))).await;
     let relay = start_relay(config(&ok.url, CLIENT_ID, SECRET)).await;
-    let r = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let r = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     let cookie = cookie_pair(&r).unwrap();
     ok.set(|_| (axum::http::StatusCode::FORBIDDEN, "Rate Limit Exceeded").into_response());
     let r = post(&client(), &format!("{relay}/refresh")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("set-cookie").is_none());
     // A permission 403 on the API passes through as 403.
-    ok.set(|s| if s.path.starts_with("/api/") { json_resp(403, json!({"status": "unauthorized"})) } else { json_resp(200, json!({})) });
+    ok.set(|s| {
+        if s.path.starts_with("/api/") {
+            json_resp(403, json!({"status": "unauthorized"}))
+        } else {
+            json_resp(200, json!({}))
+        }
+    });
     let r = client().get(format!("{relay}/api/v1/courses")).bearer_auth("t").send().await.unwrap();
     assert_eq!(r.status(), 403);
 }

@@ -11,7 +11,10 @@ async fn token_refresh_revoke_against_standin() {
     let relay = start_relay(config(&s.url(), CLIENT_ID, SECRET)).await;
     let c = client();
     let code = code(&s.url(), CLIENT_ID, 1).await;
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
@@ -60,7 +63,10 @@ async fn public_client_rotation_replaces_cookie() {
     let relay = start_relay(config(&s.url(), "10000000000002", "standin-secret-public")).await;
     let c = client();
     let code = code(&s.url(), "10000000000002", 2).await;
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let cookie1 = cookie_pair(&resp).unwrap();
     let resp = post(&c, &format!("{relay}/refresh")).header("cookie", &cookie1).send().await.unwrap();
@@ -161,7 +167,10 @@ async fn session_url_and_proxy_link_rewriting() {
     let relay = start_relay(cfg).await;
     let (access, _) = {
         let code = code(&s.url(), CLIENT_ID, 1).await;
-        let resp = json_post(&client(), &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER})).send().await.unwrap();
+        let resp = json_post(&client(), &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         let sc = set_cookie(&resp).unwrap();
         assert!(sc.contains("Path=/canvas-relay;"), "cookie scoped to the relay path: {sc}");
@@ -269,7 +278,10 @@ async fn openapi_routes_match_the_router() {
     }
     for (m, p) in &documented {
         let rp = p.replace("{path}", "{*path}");
-        assert!(canvas_oauth_relay::ROUTES.iter().any(|(rm, r)| *r == rp && (*rm == "ANY" || rm == m)), "{m} {p} not routed");
+        assert!(
+            canvas_oauth_relay::ROUTES.iter().any(|(rm, r)| *r == rp && (*rm == "ANY" || rm == m)),
+            "{m} {p} not routed"
+        );
     }
     // Paths not in either answer the 404 fallback.
     let resp = post(&c, &format!("{relay}/tokens")).send().await.unwrap();

@@ -18,7 +18,10 @@ async fn setup() -> (Fake, String) {
 }
 
 async fn cookie_from(relay: &str) -> String {
-    let resp = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&client(), &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     cookie_pair(&resp).unwrap()
 }
@@ -27,10 +30,16 @@ async fn cookie_from(relay: &str) -> String {
 async fn r1_upstream_values_come_from_configuration_only() {
     let (f, relay) = setup().await;
     let c = client();
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let seen = f.last();
-    assert_eq!((seen.method.as_str(), seen.path.as_str(), seen.query.as_deref()), ("POST", "/login/oauth2/token", None));
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str(), seen.query.as_deref()),
+        ("POST", "/login/oauth2/token", None)
+    );
     let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&seen.body).unwrap();
     assert_eq!(form["client_id"], CLIENT_ID);
     assert_eq!(form["client_secret"], SECRET);
@@ -76,17 +85,29 @@ async fn r2_parameter_allow_lists() {
         String::new(),
     ];
     for body in &bodies {
-        let r = post(&c, &format!("{relay}/token")).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+        let r = post(&c, &format!("{relay}/token"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         let (st, b) = json(r).await;
         assert_eq!(st, 400, "{body}: {b}");
         assert_eq!(b["error"], "invalid_request", "{body}");
     }
     // Query parameters are refused too.
-    let r = json_post(&c, &format!("{relay}/token?client_secret=x"), json!({"code": "c", "code_verifier": VERIFIER})).send().await.unwrap();
+    let r = json_post(&c, &format!("{relay}/token?client_secret=x"), json!({"code": "c", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let r = json_post(&c, &format!("{relay}/refresh"), json!({"refresh_token": "x"})).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    let r = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true, "x": 1})).bearer_auth("t").send().await.unwrap();
+    let r = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true, "x": 1}))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let r = c.get(format!("{relay}/api/v1/users/self?access_token=x")).bearer_auth("t").send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -100,7 +121,10 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
     cfg.public_url = Some("https://app.example.edu/".parse().unwrap());
     let relay = start_relay(cfg).await;
     let c = client();
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     let sc = set_cookie(&resp).unwrap();
     assert!(sc.starts_with("__Host-canvas_relay_rt=v1.k1."), "{sc}");
     for flag in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/;"] {
@@ -116,9 +140,15 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
     cfg.public_url = Some("https://app.example.edu/relay".parse().unwrap());
     cfg.base_path = "/relay".into();
     let relay2 = start_relay(cfg).await;
-    let resp = json_post(&c, &format!("{relay2}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay2}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     let sc = set_cookie(&resp).unwrap();
-    assert!(sc.starts_with("__Host-canvas_relay_rt=v1.k1.") && sc.contains("; Path=/;") && sc.contains("; Secure"), "{sc}");
+    assert!(
+        sc.starts_with("__Host-canvas_relay_rt=v1.k1.") && sc.contains("; Path=/;") && sc.contains("; Secure"),
+        "{sc}"
+    );
 
     // Tampered, foreign and retired-key cookies are refused without calling Canvas.
     let (f, relay) = setup().await;
@@ -166,14 +196,20 @@ async fn r3_https_is_decided_by_configuration_not_the_host_header() {
     cfg.listen = "0.0.0.0:8080".parse().unwrap();
     cfg.base_path = "/canvas-relay".into();
     let relay = start_relay(cfg).await;
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     let sc = set_cookie(&resp).unwrap();
     assert!(sc.starts_with("__Host-canvas_relay_rt=") && sc.contains("; Path=/;") && sc.contains("; Secure"), "{sc}");
     // Loopback listener, but an https origin is allowed: a deployment, so Secure too.
     let mut cfg = config(&f.url, CLIENT_ID, SECRET);
     cfg.allowed_origins.push("https://app.example.edu".into());
     let relay = start_relay(cfg).await;
-    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER})).send().await.unwrap();
+    let resp = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+        .send()
+        .await
+        .unwrap();
     assert!(set_cookie(&resp).unwrap().starts_with("__Host-canvas_relay_rt="));
     // RELAY_PUBLIC_URL wins over everything, whatever Host the request carries.
     let mut cfg = config(&f.url, CLIENT_ID, SECRET);
@@ -214,7 +250,8 @@ async fn r3_several_session_cookies_are_no_session() {
         assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "{b}");
     }
     // Also across several Cookie header lines.
-    let r = post(&c, &format!("{relay}/refresh")).header("cookie", &planted).header("cookie", &mine).send().await.unwrap();
+    let r =
+        post(&c, &format!("{relay}/refresh")).header("cookie", &planted).header("cookie", &mine).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(f.count(), n, "nothing reached Canvas");
     // One cookie still works.
@@ -243,12 +280,25 @@ async fn r4_origin_header_and_cors() {
         assert_eq!(b["error"], "access_denied");
     }
     // A cross-site form post (no custom header possible) gets nowhere.
-    let r = c.post(&url).header("origin", "https://evil.example").header("content-type", "application/x-www-form-urlencoded").body("code=x").send().await.unwrap();
+    let r = c
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("code=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("access-control-allow-origin").is_none());
     assert_eq!(f.count(), 0, "nothing reached Canvas");
     // CORS: an allow-listed origin is echoed exactly, with Vary: Origin; others get nothing.
-    let pre = c.request(reqwest::Method::OPTIONS, &url).header("origin", ORIGIN).header("access-control-request-method", "POST").send().await.unwrap();
+    let pre = c
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pre.status(), 204);
     assert_eq!(pre.headers()["access-control-allow-origin"], ORIGIN);
     assert_eq!(pre.headers()["vary"], "Origin");
@@ -273,13 +323,37 @@ async fn r5_upstream_errors_are_reduced_to_oauth_codes() {
     let c = client();
     let cookie = cookie_from(&relay).await;
     let cases: Vec<(u16, &str, Box<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>)> = vec![
-        (502, "server_error", Box::new(|_| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html><body>Error rt-1 standin-secret-web</body></html>").into_response())),
-        (502, "server_error", Box::new(|_| json_resp(401, json!({"error": "invalid_client", "error_description": "invalid client"})))),
+        (
+            502,
+            "server_error",
+            Box::new(|_| {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "<html><body>Error rt-1 standin-secret-web</body></html>",
+                )
+                    .into_response()
+            }),
+        ),
+        (
+            502,
+            "server_error",
+            Box::new(|_| json_resp(401, json!({"error": "invalid_client", "error_description": "invalid client"}))),
+        ),
         (502, "server_error", Box::new(|_| json_resp(400, json!({"error": "unsupported_grant_type"})))),
-        (401, "invalid_grant", Box::new(|_| json_resp(400, json!({"error": "invalid_request", "error_description": "refresh_token not found"})))),
+        (
+            401,
+            "invalid_grant",
+            Box::new(|_| {
+                json_resp(400, json!({"error": "invalid_request", "error_description": "refresh_token not found"}))
+            }),
+        ),
         (401, "invalid_grant", Box::new(|_| json_resp(400, json!({"error": "invalid_grant"})))),
         (401, "invalid_grant", Box::new(|_| json_resp(401, json!({"error": "invalid_grant"})))),
-        (502, "server_error", Box::new(|_| json_resp(400, json!({"error": "invalid_request", "error_description": "something else"})))),
+        (
+            502,
+            "server_error",
+            Box::new(|_| json_resp(400, json!({"error": "invalid_request", "error_description": "something else"}))),
+        ),
     ];
     for (want, error, behave) in cases {
         f.set(behave);
@@ -409,7 +483,11 @@ async fn r8_lti_scopes_and_assertion() {
     cfg.lti.as_mut().unwrap().scopes = vec![LTI_SCOPE.to_string()];
     let relay = start_relay(cfg).await;
     let c = client();
-    for scope in ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "", "https://purl.imsglobal.org/spec/lti-ags/scope/score https://x/y"] {
+    for scope in [
+        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        "",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/score https://x/y",
+    ] {
         let r = lti_post(&c, &relay, scope).send().await.unwrap();
         let (st, b) = json(r).await;
         assert_eq!((st, b["error"].as_str()), (400, Some("invalid_scope")), "{scope}");
@@ -422,7 +500,9 @@ async fn r8_lti_scopes_and_assertion() {
     assert!(!form.contains_key("client_secret"));
     let jwt = &form["client_assertion"];
     use base64::Engine as _;
-    let dec = |s: &str| -> serde_json::Value { serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap() };
+    let dec = |s: &str| -> serde_json::Value {
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap()
+    };
     let parts: Vec<&str> = jwt.split('.').collect();
     let (header, claims) = (dec(parts[0]), dec(parts[1]));
     assert_eq!(header["alg"], "RS256");
@@ -443,7 +523,13 @@ async fn r8_lti_scopes_and_assertion() {
 
 #[tokio::test]
 async fn lti_token_requires_the_caller_token() {
-    let f = fake(|_| json_resp(200, json!({"access_token": "lti.at.x", "token_type": "Bearer", "expires_in": 3600, "scope": LTI_SCOPE}))).await;
+    let f = fake(|_| {
+        json_resp(
+            200,
+            json!({"access_token": "lti.at.x", "token_type": "Bearer", "expires_in": 3600, "scope": LTI_SCOPE}),
+        )
+    })
+    .await;
     let relay = start_relay(lti_config(&f.url, Some(LTI_CALLER))).await;
     let c = client();
     let body = json!({"scope": LTI_SCOPE});
@@ -454,8 +540,10 @@ async fn lti_token_requires_the_caller_token() {
         json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth("x"),
         json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth(&wrong_same_length),
         json_post(&c, &format!("{relay}/lti/token"), body.clone()).bearer_auth(format!("{LTI_CALLER}x")),
-        json_post(&c, &format!("{relay}/lti/token"), body.clone()).header("authorization", format!("Basic {LTI_CALLER}")),
-        json_post(&c, &format!("{relay}/lti/token"), body.clone()).header("authorization", format!("bearer {LTI_CALLER}")),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone())
+            .header("authorization", format!("Basic {LTI_CALLER}")),
+        json_post(&c, &format!("{relay}/lti/token"), body.clone())
+            .header("authorization", format!("bearer {LTI_CALLER}")),
         json_post(&c, &format!("{relay}/lti/token"), body.clone())
             .bearer_auth(LTI_CALLER)
             .header("authorization", format!("Bearer {LTI_CALLER}")),
@@ -490,18 +578,33 @@ async fn bearer_routes_refuse_without_calling_canvas() {
     let (st, b) = json(r).await;
     assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")));
     for path in ["/revoke", "/session-url"] {
-        let r = json_post(&c, &format!("{relay}{path}"), json!({})).header("authorization", "Basic eDp5").send().await.unwrap();
+        let r = json_post(&c, &format!("{relay}{path}"), json!({}))
+            .header("authorization", "Basic eDp5")
+            .send()
+            .await
+            .unwrap();
         let (st, b) = json(r).await;
         assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")), "{path}");
     }
     for rt in ["https://evil.example/", "javascript:alert(1)", "/relative", &format!("{}@evil.example/", f.url)] {
-        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": rt})).bearer_auth("t").send().await.unwrap();
+        let r = json_post(&c, &format!("{relay}/session-url"), json!({"return_to": rt}))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400, "{rt}");
     }
     let r = c.get(format!("{relay}/api/v1/users/self")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     // Methods not allow-listed (config allows GET and POST).
-    let r = c.delete(format!("{relay}/api/v1/users/self")).header("origin", ORIGIN).header("x-canvas-relay", "1").bearer_auth("t").send().await.unwrap();
+    let r = c
+        .delete(format!("{relay}/api/v1/users/self"))
+        .header("origin", ORIGIN)
+        .header("x-canvas-relay", "1")
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(f.count(), 0);
 }
@@ -511,25 +614,51 @@ async fn revoke_clears_the_cookie_on_every_outcome() {
     let (f, relay) = setup().await;
     let c = client();
     let cookie = cookie_from(&relay).await;
-    let revoke = |body: serde_json::Value| json_post(&c, &format!("{relay}/revoke"), body).bearer_auth("at-1").header("cookie", &cookie);
-    let cleared = |r: &reqwest::Response| set_cookie(r).is_some_and(|s| s.contains("Max-Age=0") && s.starts_with("canvas_relay_rt=;"));
+    let revoke = |body: serde_json::Value| {
+        json_post(&c, &format!("{relay}/revoke"), body).bearer_auth("at-1").header("cookie", &cookie)
+    };
+    let cleared = |r: &reqwest::Response| {
+        set_cookie(r).is_some_and(|s| s.contains("Max-Age=0") && s.starts_with("canvas_relay_rt=;"))
+    };
     // Canvas 500.
-    f.set(|s| if s.method == "DELETE" { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response() } else { ok_token(s) });
+    f.set(|s| {
+        if s.method == "DELETE" {
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response()
+        } else {
+            ok_token(s)
+        }
+    });
     let r = revoke(json!({})).send().await.unwrap();
     assert!(cleared(&r), "500: {:?}", set_cookie(&r));
     assert_eq!(r.status(), 502);
     // Canvas throttling.
-    f.set(|s| if s.method == "DELETE" { (axum::http::StatusCode::FORBIDDEN, "403 Forbidden (Rate Limit Exceeded)").into_response() } else { ok_token(s) });
+    f.set(|s| {
+        if s.method == "DELETE" {
+            (axum::http::StatusCode::FORBIDDEN, "403 Forbidden (Rate Limit Exceeded)").into_response()
+        } else {
+            ok_token(s)
+        }
+    });
     let r = revoke(json!({})).send().await.unwrap();
     assert!(cleared(&r));
     assert_eq!(r.status(), 503);
     // Canvas refuses the token twice (401, refresh, 401 again).
-    f.set(|s| if s.method == "DELETE" { json_resp(401, json!({"errors": [{"message": "Invalid access token."}]})) } else { ok_token(s) });
+    f.set(|s| {
+        if s.method == "DELETE" {
+            json_resp(401, json!({"errors": [{"message": "Invalid access token."}]}))
+        } else {
+            ok_token(s)
+        }
+    });
     let r = revoke(json!({})).send().await.unwrap();
     assert!(cleared(&r));
     let (st, b) = json(r).await;
     assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")));
-    assert_eq!(f.seen.lock().unwrap().iter().filter(|s| s.method == "DELETE").count(), 4, "500, 403, then 401 → refresh → 401");
+    assert_eq!(
+        f.seen.lock().unwrap().iter().filter(|s| s.method == "DELETE").count(),
+        4,
+        "500, 403, then 401 → refresh → 401"
+    );
     // Canvas too slow (past the 1.5 s upstream deadline).
     f.set(|s| if s.method == "DELETE" { json_resp(200, json!({})) } else { ok_token(s) });
     f.set_delay(Duration::from_secs(3));
@@ -547,7 +676,10 @@ async fn revoke_clears_the_cookie_on_every_outcome() {
 async fn revoke_without_token_or_cookie_is_an_idempotent_sign_out() {
     let (f, relay) = setup().await;
     let c = client();
-    for req in [post(&c, &format!("{relay}/revoke")), json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true}))] {
+    for req in [
+        post(&c, &format!("{relay}/revoke")),
+        json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true})),
+    ] {
         let r = req.send().await.unwrap();
         assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
         let (st, b) = json(r).await;
@@ -575,8 +707,14 @@ async fn proxy_refuses_method_override_in_form_bodies() {
         (Some(form), "title=x& _method=DELETE"),
         (Some(form), "_method[]=DELETE"),
         (None, "_method=DELETE"), // Rack reads a POST without Content-Type as a form
-        (Some("multipart/form-data; boundary=XX"), "--XX\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--XX--\r\n"),
-        (Some("multipart/form-data; boundary=XX"), "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--XX--\r\n"),
+        (
+            Some("multipart/form-data; boundary=XX"),
+            "--XX\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--XX--\r\n",
+        ),
+        (
+            Some("multipart/form-data; boundary=XX"),
+            "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--XX--\r\n",
+        ),
     ];
     for (ct, body) in refused {
         let mut req = post(&c, &url).bearer_auth("t").body(body.to_string());
@@ -590,9 +728,21 @@ async fn proxy_refuses_method_override_in_form_bodies() {
     assert_eq!(r.status(), 400, "query with ; separator");
     assert_eq!(f.count(), 0, "nothing reached Canvas");
     // Ordinary form and JSON bodies pass (Rack does not read _method from JSON).
-    let r = post(&c, &url).bearer_auth("t").header("content-type", form).body("title=x&message=_method").send().await.unwrap();
+    let r = post(&c, &url)
+        .bearer_auth("t")
+        .header("content-type", form)
+        .body("title=x&message=_method")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = post(&c, &url).bearer_auth("t").header("content-type", "application/json").body(r#"{"title":"x"}"#).send().await.unwrap();
+    let r = post(&c, &url)
+        .bearer_auth("t")
+        .header("content-type", "application/json")
+        .body(r#"{"title":"x"}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(f.count(), 2);
 }

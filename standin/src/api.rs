@@ -21,13 +21,17 @@ fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
     let inner = app.lock();
     let Some(token) = req.access_token() else {
         return inner.session_user(req).ok_or_else(|| {
-            unauthorized(json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}), true)
+            unauthorized(
+                json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}),
+                true,
+            )
         });
     };
     match authenticate_token(app, &inner, &token) {
-        Err(TokenError::Expired(at)) => {
-            Err(unauthorized(json!({"errors": [{"message": "Expired access token.", "expired_at": iso8601((at / 1000) as i64)}]}), true))
-        }
+        Err(TokenError::Expired(at)) => Err(unauthorized(
+            json!({"errors": [{"message": "Expired access token.", "expired_at": iso8601((at / 1000) as i64)}]}),
+            true,
+        )),
         Err(e) => Err(unauthorized(json!({"errors": [{"message": e.message()}]}), true)),
         Ok(i) => {
             let t = &inner.tokens[i];
@@ -35,7 +39,10 @@ fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
             let method = if req.method == axum::http::Method::HEAD { "GET" } else { req.method.as_str() };
             let wanted = format!("url:{method}|{pattern}");
             if key.require_scopes && !t.scopes.iter().any(|s| *s == wanted) {
-                return Err(unauthorized(json!({"errors": [{"message": "Insufficient scopes on access token."}]}), false));
+                return Err(unauthorized(
+                    json!({"errors": [{"message": "Insufficient scopes on access token."}]}),
+                    false,
+                ));
             }
             Ok(t.user_id)
         }
@@ -47,7 +54,10 @@ fn not_found_json() -> Response {
 }
 
 fn forbidden() -> Response {
-    unauthorized(json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}), false)
+    unauthorized(
+        json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}),
+        false,
+    )
 }
 
 /// Resolves `self` or a numeric id to the current user, or an error response.
@@ -188,7 +198,9 @@ pub async fn courses(State(app): State<AppRef>, req: Request) -> Response {
     let mut keep: Vec<(String, String)> = req
         .params
         .iter()
-        .filter(|(k, _)| !req.body_params.contains_key(*k) && !matches!(k.as_str(), "page" | "per_page" | "access_token"))
+        .filter(|(k, _)| {
+            !req.body_params.contains_key(*k) && !matches!(k.as_str(), "page" | "per_page" | "access_token")
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     keep.sort();
@@ -196,7 +208,11 @@ pub async fn courses(State(app): State<AppRef>, req: Request) -> Response {
     let prefix = to_query(&keep.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
     let link = |p: usize| {
         let tail = format!("page={p}&per_page={per_page}");
-        if prefix.is_empty() { format!("{base}?{tail}") } else { format!("{base}?{prefix}&{tail}") }
+        if prefix.is_empty() {
+            format!("{base}?{tail}")
+        } else {
+            format!("{base}?{prefix}&{tail}")
+        }
     };
     let mut links = vec![format!("<{}>; rel=\"current\"", link(page))];
     if page < last {

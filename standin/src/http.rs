@@ -14,7 +14,9 @@ pub async fn get(url: &str) -> Result<(u16, Vec<u8>), String> {
     let addr = if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
     let fut = async {
         let mut stream = TcpStream::connect(&addr).await.map_err(|e| e.to_string())?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        );
         stream.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
         let mut buf = Vec::new();
         stream.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
@@ -50,7 +52,8 @@ pub fn parse_response(buf: &[u8]) -> Result<(u16, Vec<u8>), String> {
     loop {
         let line_end = body[pos..].windows(2).position(|w| w == b"\r\n").ok_or("bad chunk")? + pos;
         let size_str = String::from_utf8_lossy(&body[pos..line_end]);
-        let size = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).map_err(|_| "bad chunk size")?;
+        let size =
+            usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).map_err(|_| "bad chunk size")?;
         pos = line_end + 2;
         if size == 0 {
             break;

@@ -30,7 +30,8 @@ async fn main() {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let mut value = || inline.clone().or_else(|| args.next()).unwrap_or_else(|| fail(&format!("{flag} needs a value")));
+        let mut value =
+            || inline.clone().or_else(|| args.next()).unwrap_or_else(|| fail(&format!("{flag} needs a value")));
         match flag.as_str() {
             "--seed" => {
                 let path = value();
@@ -42,7 +43,9 @@ async fn main() {
             "--public-url" => config.public_url = Some(value()),
             "--access-token-ttl" => config.access_token_ttl = secs(&value(), "--access-token-ttl"),
             "--code-ttl" => config.code_ttl = secs(&value(), "--code-ttl"),
-            "--behaviour" | "--behavior" => config.behaviour = value().parse::<Behaviour>().unwrap_or_else(|e| fail(&e)),
+            "--behaviour" | "--behavior" => {
+                config.behaviour = value().parse::<Behaviour>().unwrap_or_else(|e| fail(&e))
+            }
             "--test-hooks" => config.test_hooks = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -56,7 +59,9 @@ async fn main() {
         println!("{}", serde_json::to_string_pretty(&config.seed).expect("seed serializes"));
         return;
     }
-    let listener = tokio::net::TcpListener::bind(&listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
     let addr = listener.local_addr().expect("bound");
     let running = serve(listener, config).unwrap_or_else(|e| fail(&e.to_string()));
     println!("canvas-standin listening on http://{addr}");

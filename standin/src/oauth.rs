@@ -1,20 +1,18 @@
 //! Browser side: /login/oauth2/auth (§2), the login form, confirm/accept/deny (§2.6).
 
 use crate::seed::DeveloperKey;
+use crate::state::App;
 use crate::state::{
     html, oauth_error, read_req, redirect, set_session_cookie, text, AppRef, CodeData, Inner, OAuthSession, Req,
     Session,
 };
 use crate::util::{append_query, html_escape, now_ms, parse_url, random_hex, to_query, to_sentence};
-use crate::state::App;
 use crate::Behaviour;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
-
-
 
 /// Wraps content in the stand-in's page layout.
 pub fn page(title: &str, body: &str) -> String {
@@ -115,7 +113,10 @@ pub async fn login_submit(State(app): State<AppRef>, req: Request) -> Response {
     let password = req.param("pseudonym_session[password]").unwrap_or("");
     let user = app.config.seed.users.iter().find(|u| u.login.eq_ignore_ascii_case(&login) && u.password == password);
     let Some(user) = user else {
-        return html(StatusCode::BAD_REQUEST, login_form(&req, Some("Please verify your username or password and try again.")));
+        return html(
+            StatusCode::BAD_REQUEST,
+            login_form(&req, Some("Please verify your username or password and try again.")),
+        );
     };
     let mut inner = app.lock();
     // New session id on login (session fixation), carrying the pending OAuth request over.
@@ -226,7 +227,14 @@ fn authorized_token(app: &App, inner: &Inner, o: &OAuthSession, user_id: u64) ->
 }
 
 /// `Token.find_reusable_access_token`.
-pub fn find_reusable(app: &App, inner: &Inner, key: &DeveloperKey, user_id: u64, scopes: &[String], purpose: Option<&str>) -> Option<usize> {
+pub fn find_reusable(
+    app: &App,
+    inner: &Inner,
+    key: &DeveloperKey,
+    user_id: u64,
+    scopes: &[String],
+    purpose: Option<&str>,
+) -> Option<usize> {
     let now = now_ms();
     let purpose = purpose.unwrap_or(&key.name);
     let usable = |t: &crate::state::AccessToken| {
@@ -254,7 +262,8 @@ fn final_redirect(app: &App, inner: &mut Inner, req: &Req, sid: &str, params: &[
         all.push(("state", state));
     }
     let query = to_query(&all);
-    let target = if o.redirect_uri == OOB { format!("{}/login/oauth2/auth", app.base_url(req)) } else { o.redirect_uri.clone() };
+    let target =
+        if o.redirect_uri == OOB { format!("{}/login/oauth2/auth", app.base_url(req)) } else { o.redirect_uri.clone() };
     redirect(&append_query(&target, &query))
 }
 
@@ -333,7 +342,9 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
     if let Some(s) = inner.sessions.get_mut(&sid) {
         s.oauth2 = Some(o);
     }
-    let err = |inner: &mut Inner, error: &str, desc: &str| final_redirect(&app, inner, &req, &sid, &[("error", error), ("error_description", desc)]);
+    let err = |inner: &mut Inner, error: &str, desc: &str| {
+        final_redirect(&app, inner, &req, &sid, &[("error", error), ("error_description", desc)])
+    };
     // 4. Scopes for require_scopes keys.
     if key.require_scopes {
         let missing = missing_scopes(key, &scopes);
@@ -365,7 +376,11 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
                     if authorized_token(&app, &inner, &o, uid) {
                         redirect_with_code(&app, &mut inner, &req, &sid, uid, false)
                     } else {
-                        err(&mut inner, "interaction_required", "prompt=none but a token cannot be granted without user interaction")
+                        err(
+                            &mut inner,
+                            "interaction_required",
+                            "prompt=none but a token cannot be granted without user interaction",
+                        )
                     }
                 }
             };
@@ -426,7 +441,10 @@ pub async fn confirm(State(app): State<AppRef>, req: Request) -> Response {
             &sid,
             &[
                 ("error", "client_not_allowed_for_user"),
-                ("error_description", "The current user is logged in but does not have permission to authorize this application."),
+                (
+                    "error_description",
+                    "The current user is logged in but does not have permission to authorize this application.",
+                ),
             ],
         );
     }

@@ -246,10 +246,5 @@ pub fn default_seed() -> Seed {
             teacher_ids: vec![2],
         })
         .collect();
-    Seed {
-        developer_keys: vec![web, public, trusted, scoped, lti],
-        users,
-        courses,
-        settings: Settings::default(),
-    }
+    Seed { developer_keys: vec![web, public, trusted, scoped, lti], users, courses, settings: Settings::default() }
 }

@@ -176,7 +176,9 @@ impl Req {
         self.headers.get(k).and_then(|v| v.to_str().ok())
     }
     pub fn scheme(&self) -> String {
-        self.header("x-forwarded-proto").map(|s| s.split(',').next().unwrap_or("http").trim().to_string()).unwrap_or_else(|| "http".into())
+        self.header("x-forwarded-proto")
+            .map(|s| s.split(',').next().unwrap_or("http").trim().to_string())
+            .unwrap_or_else(|| "http".into())
     }
     pub fn host(&self) -> String {
         self.header("host").unwrap_or("localhost").to_string()
@@ -190,7 +192,8 @@ impl Req {
     }
     /// Does the client want JSON (Accept or XHR)?
     pub fn wants_json(&self) -> bool {
-        self.header("accept").is_some_and(|a| a.contains("json")) || self.header("x-requested-with").is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest"))
+        self.header("accept").is_some_and(|a| a.contains("json"))
+            || self.header("x-requested-with").is_some_and(|x| x.eq_ignore_ascii_case("XMLHttpRequest"))
     }
     /// `AuthenticationMethods.access_token`: `Authorization: Bearer` (scheme exactly), else `access_token`.
     pub fn access_token(&self) -> Option<String> {
@@ -251,10 +254,13 @@ fn flatten_json(prefix: Option<&str>, v: &Value, out: &mut HashMap<String, Strin
         }
         Value::Array(items) => {
             if let Some(p) = prefix {
-                let joined: Vec<String> = items.iter().map(|i| match i {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }).collect();
+                let joined: Vec<String> = items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
                 out.insert(p.to_string(), joined.join(" "));
             }
         }
@@ -275,7 +281,8 @@ pub async fn read_req(req: Request) -> Req {
     let (parts, body) = req.into_parts();
     let mut params = parse_form(parts.uri.query().unwrap_or(""));
     let bytes = to_bytes(body, 1 << 20).await.unwrap_or_default();
-    let ctype = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let ctype =
+        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let mut body_params = HashMap::new();
     if !bytes.is_empty() {
         if ctype.contains("json") {
@@ -322,7 +329,10 @@ pub fn html(status: StatusCode, body: String) -> Response {
 
 /// A Rails-style 302.
 pub fn redirect(location: &str) -> Response {
-    let body = format!("<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>", crate::util::html_escape(location));
+    let body = format!(
+        "<html><body>You are being <a href=\"{}\">redirected</a>.</body></html>",
+        crate::util::html_escape(location)
+    );
     let mut r = html(StatusCode::FOUND, body);
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -375,7 +385,10 @@ impl Inner {
 
 pub async fn not_found(State(_app): State<AppRef>, req: Request) -> Response {
     let _ = req;
-    html(StatusCode::NOT_FOUND, crate::oauth::page("Page Not Found", "<h1>Page Not Found</h1><p>Oops, we couldn't find that page.</p>"))
+    html(
+        StatusCode::NOT_FOUND,
+        crate::oauth::page("Page Not Found", "<h1>Page Not Found</h1><p>Oops, we couldn't find that page.</p>"),
+    )
 }
 
 /// One log line per request (method, path without query, status, latency), session-token

@@ -130,7 +130,10 @@ fn authorization_code(app: &App, req: &Req) -> Response {
         }
     }
     let Some(code) = code else {
-        return bad("invalid_request", "You must provide the code parameter when using the authorization_code grant type");
+        return bad(
+            "invalid_request",
+            "You must provide the code parameter when using the authorization_code grant type",
+        );
     };
     let Some(data) = inner.codes.get(code).filter(|d| d.expires_ms > now_ms()).cloned() else {
         return bad("invalid_grant", "authorization_code not found");
@@ -195,7 +198,10 @@ fn refresh_token(app: &App, req: &Req) -> Response {
         Err(r) => return r,
     };
     let Some(rt) = req.param("refresh_token") else {
-        return bad("invalid_request", "You must provide the refresh_token parameter when using the refresh_token grant type");
+        return bad(
+            "invalid_request",
+            "You must provide the refresh_token parameter when using the refresh_token grant type",
+        );
     };
     let mut inner = app.lock();
     let now = now_ms();
@@ -215,7 +221,11 @@ fn refresh_token(app: &App, req: &Req) -> Response {
     }
     let public = key.client_type == ClientType::Public;
     let new_refresh = public.then(new_secret);
-    let perm = if public { permanent_expiry(app, key, inner.tokens[i].user_id) } else { inner.tokens[i].permanent_expires_at_ms };
+    let perm = if public {
+        permanent_expiry(app, key, inner.tokens[i].user_id)
+    } else {
+        inner.tokens[i].permanent_expires_at_ms
+    };
     let t = &mut inner.tokens[i];
     t.token = Some(new_secret());
     t.expires_at_ms = hourly_expiry(app, key);
@@ -257,7 +267,8 @@ async fn client_credentials(app: &App, req: &Req) -> Response {
         }
         key
     };
-    let scopes: Vec<String> = req.param("scope").or(req.param("scopes")).unwrap_or("").split_whitespace().map(str::to_string).collect();
+    let scopes: Vec<String> =
+        req.param("scope").or(req.param("scopes")).unwrap_or("").split_whitespace().map(str::to_string).collect();
     let missing = missing_scopes(key, &scopes);
     if scopes.is_empty() || !missing.is_empty() {
         return bad("invalid_scope", &invalid_scope_description(&missing));
@@ -278,7 +289,10 @@ async fn client_credentials(app: &App, req: &Req) -> Response {
     } else {
         jwt::sign_hs256(&claims, &app.internal_secret)
     };
-    json_resp(StatusCode::OK, &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "scope": scope}))
+    json_resp(
+        StatusCode::OK,
+        &json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "scope": scope}),
+    )
 }
 
 /// `AsymmetricClientCredentialsProvider` + `JwtValidator` messages.
@@ -298,9 +312,10 @@ async fn verify_assertion(key: &DeveloperKey, jws: &jwt::Jws, req: &Req) -> Vec<
             },
         };
         let kid = jws.header.get("kid").and_then(Value::as_str);
-        let found = set.get("keys").and_then(Value::as_array).and_then(|keys| {
-            keys.iter().find(|k| kid.is_some() && k.get("kid").and_then(Value::as_str) == kid)
-        });
+        let found = set
+            .get("keys")
+            .and_then(Value::as_array)
+            .and_then(|keys| keys.iter().find(|k| kid.is_some() && k.get("kid").and_then(Value::as_str) == kid));
         let Some(jwk) = found else {
             return vec!["JWK Error: JSON::JWK::Set::KidNotFound".into()];
         };
@@ -311,8 +326,10 @@ async fn verify_assertion(key: &DeveloperKey, jws: &jwt::Jws, req: &Req) -> Vec<
         return vec![SIG.into()];
     }
     let c = &jws.claims;
-    let missing: Vec<&str> =
-        ["sub", "aud", "exp", "iat", "jti", "iss"].into_iter().filter(|k| c.get(*k).is_none_or(Value::is_null)).collect();
+    let missing: Vec<&str> = ["sub", "aud", "exp", "iat", "jti", "iss"]
+        .into_iter()
+        .filter(|k| c.get(*k).is_none_or(Value::is_null))
+        .collect();
     if !missing.is_empty() {
         return vec![format!("the following assertions are missing: {}", missing.join(", "))];
     }
@@ -386,7 +403,10 @@ fn non_api_token_error(req: &Req, e: &TokenError) -> Response {
     if req.wants_json() {
         json_resp(StatusCode::UNAUTHORIZED, &json!({"errors": {"base": e.message()}, "status": "unauthorized"}))
     } else {
-        html(StatusCode::UNAUTHORIZED, crate::oauth::page("Unauthorized", &format!("<h1>Unauthorized</h1><p>{}</p>", e.message())))
+        html(
+            StatusCode::UNAUTHORIZED,
+            crate::oauth::page("Unauthorized", &format!("<h1>Unauthorized</h1><p>{}</p>", e.message())),
+        )
     }
 }
 
@@ -423,10 +443,19 @@ fn unauthorized_action(app: &App, req: &Req, has_user: bool) -> Response {
                 &json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}),
             )
         } else {
-            json_resp(StatusCode::UNAUTHORIZED, &json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}))
+            json_resp(
+                StatusCode::UNAUTHORIZED,
+                &json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}),
+            )
         }
     } else if has_user {
-        html(StatusCode::UNAUTHORIZED, crate::oauth::page("Unauthorized", "<h1>Unauthorized</h1><p>You don't have permission to access that page.</p>"))
+        html(
+            StatusCode::UNAUTHORIZED,
+            crate::oauth::page(
+                "Unauthorized",
+                "<h1>Unauthorized</h1><p>You don't have permission to access that page.</p>",
+            ),
+        )
     } else {
         redirect(&format!("{}/login", app.base_url(req)))
     }
@@ -456,7 +485,8 @@ pub async fn session_token(State(app): State<AppRef>, req: Request) -> Response 
     };
     let req_host = req.host();
     let req_host = parse_url(&format!("http://{req_host}")).and_then(|u| u.host).unwrap_or_default();
-    let same = url.scheme.as_deref() == Some(req.scheme().as_str()) && url.host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&req_host));
+    let same = url.scheme.as_deref() == Some(req.scheme().as_str())
+        && url.host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&req_host));
     if !same {
         return unauthorized_action(&app, &req, true);
     }

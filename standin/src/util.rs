@@ -126,8 +126,10 @@ pub fn parse_url(s: &str) -> Option<SimpleUrl> {
         return None;
     }
     let (scheme, rest) = match s.find(':') {
-        Some(i) if i > 0 && s[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-            && s[..1].chars().all(|c| c.is_ascii_alphabetic()) =>
+        Some(i)
+            if i > 0
+                && s[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && s[..1].chars().all(|c| c.is_ascii_alphabetic()) =>
         {
             (Some(s[..i].to_ascii_lowercase()), &s[i + 1..])
         }

@@ -65,14 +65,26 @@ async fn hourly_expiry_looks_like_an_invalid_token_and_refresh_still_works() {
     let bearer = format!("Bearer {at}");
     let r = request("DELETE", &s.url("/login/oauth2/token"), &[("Authorization", &bearer)], None).await;
     assert_eq!(r.status, 401);
-    let r = request("DELETE", &s.url("/login/oauth2/token"), &[("Authorization", &bearer), ("Accept", "application/json")], None).await;
+    let r = request(
+        "DELETE",
+        &s.url("/login/oauth2/token"),
+        &[("Authorization", &bearer), ("Accept", "application/json")],
+        None,
+    )
+    .await;
     assert_eq!((r.status, r.json()["errors"]["base"].as_str()), (401, Some("Invalid access token.")));
     let r = s
-        .token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", t["refresh_token"].as_str().unwrap())])
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ])
         .await;
     assert_eq!(r.status, 200);
     let at2 = r.json()["access_token"].as_str().unwrap().to_string();
-    let r = request("DELETE", &s.url("/login/oauth2/token"), &[("Authorization", &format!("Bearer {at2}"))], None).await;
+    let r =
+        request("DELETE", &s.url("/login/oauth2/token"), &[("Authorization", &format!("Bearer {at2}"))], None).await;
     assert_eq!((r.status, r.json()), (200, json!({})));
 }
 
@@ -105,9 +117,16 @@ async fn courses_pagination_with_canvas_link_headers() {
     assert_eq!(r.json().as_array().unwrap().len(), 2);
     assert!(r.header("link").unwrap().contains(&format!("<{base}?page=3&per_page=5>; rel=\"last\"")));
     // public_url sets the absolute base.
-    let p = start(Config { public_url: Some("https://canvas.example.edu".into()), test_hooks: true, ..Config::default() }).await;
+    let p =
+        start(Config { public_url: Some("https://canvas.example.edu".into()), test_hooks: true, ..Config::default() })
+            .await;
     let at = p.tokens_for(WEB, WEB_SECRET).await["access_token"].as_str().unwrap().to_string();
-    assert!(p.api("/api/v1/courses", &at).await.header("link").unwrap().starts_with("<https://canvas.example.edu/api/v1/courses?page=1"));
+    assert!(p
+        .api("/api/v1/courses", &at)
+        .await
+        .header("link")
+        .unwrap()
+        .starts_with("<https://canvas.example.edu/api/v1/courses?page=1"));
 }
 
 #[tokio::test]
@@ -115,7 +134,10 @@ async fn delete_token_cases() {
     let mut s = start_default().await;
     let url = s.url("/login/oauth2/token");
     let r = request("DELETE", &url, &[], None).await;
-    assert_eq!((r.status, r.json()), (400, json!({"message": "can't delete OAuth access token when not using an OAuth access token"})));
+    assert_eq!(
+        (r.status, r.json()),
+        (400, json!({"message": "can't delete OAuth access token when not using an OAuth access token"}))
+    );
     // expire_sessions with only a cookie: logs the web session out, then 400.
     s.login("student@example.edu").await;
     assert!(s.browse("/").await.text().contains("Sam Student"));
@@ -137,11 +159,23 @@ async fn session_token_urls_log_the_browser_in_within_30s() {
     let url = s.url("/login/session_token");
     // No token: JSON 401; cookie-session user: 403.
     let r = request("GET", &url, &[("Accept", "application/json")], None).await;
-    assert_eq!((r.status, r.json()), (401, json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]})));
+    assert_eq!(
+        (r.status, r.json()),
+        (401, json!({"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}))
+    );
     let mut b = start_default().await;
     b.login("student@example.edu").await;
-    let r = request("GET", &b.url("/login/session_token"), &[("Accept", "application/json"), ("Cookie", b.cookie.as_deref().unwrap())], None).await;
-    assert_eq!((r.status, r.json()), (403, json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]})));
+    let r = request(
+        "GET",
+        &b.url("/login/session_token"),
+        &[("Accept", "application/json"), ("Cookie", b.cookie.as_deref().unwrap())],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (403, json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}))
+    );
     // With a token.
     let at = s.tokens_for(WEB, WEB_SECRET).await["access_token"].as_str().unwrap().to_string();
     let bearer = format!("Bearer {at}");
@@ -184,13 +218,25 @@ async fn session_token_urls_log_the_browser_in_within_30s() {
 #[tokio::test]
 async fn test_hooks_cors_and_stats() {
     let s = start_default().await;
-    let r = request("OPTIONS", &s.url("/__test/code"), &[("Origin", "http://localhost:8080"), ("Access-Control-Request-Method", "POST")], None).await;
+    let r = request(
+        "OPTIONS",
+        &s.url("/__test/code"),
+        &[("Origin", "http://localhost:8080"), ("Access-Control-Request-Method", "POST")],
+        None,
+    )
+    .await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     assert!(r.header("access-control-allow-headers").unwrap().contains("content-type"));
     let t = s.tokens_for(WEB, WEB_SECRET).await;
     s.api("/api/v1/users/self", t["access_token"].as_str().unwrap()).await;
-    s.token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", t["refresh_token"].as_str().unwrap())]).await;
+    s.token(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", WEB),
+        ("client_secret", WEB_SECRET),
+        ("refresh_token", t["refresh_token"].as_str().unwrap()),
+    ])
+    .await;
     request("DELETE", &s.url("/login/oauth2/token"), &[], None).await;
     let r = request("GET", &s.url("/__test/stats"), &[], None).await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));

@@ -12,7 +12,14 @@ async fn happy_path_login_consent_code_token_api_refresh_revoke() {
     let mut s = start_default().await;
     // 9: not logged in → /login, keeping only the login params.
     let r = s
-        .browse(&auth_path(&[("client_id", WEB), ("redirect_uri", CALLBACK), ("response_type", "code"), ("state", "xyz"), ("unique_id", "student@example.edu"), ("scope", "a b")]))
+        .browse(&auth_path(&[
+            ("client_id", WEB),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("state", "xyz"),
+            ("unique_id", "student@example.edu"),
+            ("scope", "a b"),
+        ]))
         .await;
     assert_eq!(r.status, 302);
     assert_eq!(r.location(), format!("{}/login?pseudonym_session%5Bunique_id%5D=student%40example.edu", s.base));
@@ -20,10 +27,17 @@ async fn happy_path_login_consent_code_token_api_refresh_revoke() {
     let page = s.browse(&r.location()).await;
     assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(html.contains("name=\"pseudonym_session[unique_id]\"") && html.contains("name=\"pseudonym_session[password]\""));
+    assert!(
+        html.contains("name=\"pseudonym_session[unique_id]\"") && html.contains("name=\"pseudonym_session[password]\"")
+    );
     assert!(html.contains("action=\"/login/canvas\"") && html.contains("value=\"student@example.edu\""));
     // Wrong password.
-    let bad = s.browse_post("/login/canvas", &[("pseudonym_session[unique_id]", "student@example.edu"), ("pseudonym_session[password]", "nope")]).await;
+    let bad = s
+        .browse_post(
+            "/login/canvas",
+            &[("pseudonym_session[unique_id]", "student@example.edu"), ("pseudonym_session[password]", "nope")],
+        )
+        .await;
     assert_eq!(bad.status, 400);
     // Login → confirm.
     let r = s.login("student@example.edu").await;
@@ -49,7 +63,14 @@ async fn happy_path_login_consent_code_token_api_refresh_revoke() {
     let again = s.browse_post("/login/oauth2/accept", &[("custom_csrf_token", &csrf)]).await;
     assert_eq!((again.status, again.text().as_str()), (400, "Invalid or missing session for oauth"));
     // Token, API, refresh, old token rejected, revoke, API rejected.
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("code", code)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("code", code),
+        ])
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let t = r.json();
     let at = t["access_token"].as_str().unwrap().to_string();
@@ -57,7 +78,12 @@ async fn happy_path_login_consent_code_token_api_refresh_revoke() {
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["name"], "Sam Student");
     let r = s
-        .token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", t["refresh_token"].as_str().unwrap())])
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ])
         .await;
     let at2 = r.json()["access_token"].as_str().unwrap().to_string();
     let old = s.api("/api/v1/users/self", &at).await;
@@ -93,7 +119,13 @@ async fn landing_page_unknown_client_and_bad_redirect() {
         assert_oauth_error(&r, 401, "invalid_client", "unknown client");
     }
     // 2: redirect_uri: exact match only for redirect_uris (no trailing-slash or port leniency), blank rejected.
-    for uri in [None, Some(""), Some("http://localhost:8080/callback/"), Some("http://localhost:8081/callback"), Some("http://LOCALHOST:8080/callback")] {
+    for uri in [
+        None,
+        Some(""),
+        Some("http://localhost:8080/callback/"),
+        Some("http://localhost:8081/callback"),
+        Some("http://LOCALHOST:8080/callback"),
+    ] {
         let mut p = vec![("client_id", WEB), ("response_type", "code")];
         if let Some(u) = uri {
             p.push(("redirect_uri", u));
@@ -128,7 +160,11 @@ async fn legacy_redirect_uri_is_lenient_in_up_and_not_in_next() {
             assert_eq!(accepted, expected, "{behaviour:?} {uri}: {}", r.status);
         }
         // In redirect_uris: exact only, no subdomains or other paths.
-        for (uri, ok) in [("http://exact.example.org/cb", true), ("http://www.exact.example.org/cb", false), ("http://exact.example.org/x", false)] {
+        for (uri, ok) in [
+            ("http://exact.example.org/cb", true),
+            ("http://www.exact.example.org/cb", false),
+            ("http://exact.example.org/x", false),
+        ] {
             let r = s.browse(&auth_path(&[("client_id", WEB), ("redirect_uri", uri), ("response_type", "code")])).await;
             assert_eq!(r.status == 302, ok, "{uri}");
         }
@@ -171,27 +207,65 @@ async fn redirect_errors_in_order_with_state_and_encoding() {
     assert_eq!(q["error_description"], "Client does not have access to the specified Canvas account.");
     assert!(!q.contains_key("state"), "state left out when not sent");
     // 6: response_type, exact raw Location (sorted keys, + for spaces).
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "token"), ("state", "a b=\"(x)\"")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "token"),
+            ("state", "a b=\"(x)\""),
+        ]))
+        .await;
     assert_eq!(
         r.location(),
         "http://localhost:8080/callback?error=unsupported_response_type&error_description=Only+response_type%3Dcode+is+permitted&state=a+b%3D%22%28x%29%22"
     );
     // 7: prompt values; an empty prompt is an error; empty state is echoed.
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("prompt", ""), ("state", "")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("prompt", ""),
+            ("state", ""),
+        ]))
+        .await;
     assert_eq!(
         r.location(),
         "http://localhost:8080/callback?error=unsupported_prompt_type&error_description=prompt+must+be+%22none%22+%28or+omitted%29&state="
     );
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("prompt", "none")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("prompt", "none"),
+        ]))
+        .await;
     let q = r.location_query();
-    assert_eq!((q["error"].as_str(), q["error_description"].as_str()), ("login_required", "prompt=none but there is no current session"));
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("prompt", "login")])).await;
+    assert_eq!(
+        (q["error"].as_str(), q["error_description"].as_str()),
+        ("login_required", "prompt=none but there is no current session")
+    );
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("prompt", "login"),
+        ]))
+        .await;
     assert_eq!(r.location(), format!("{}/login?force_login=true", s.base));
     // A redirect_uri with a query gets `&`.
     let mut seed = default_seed();
     seed.developer_keys[2].redirect_uris.push("http://localhost:8080/cb?x=1".into());
     let mut s2 = start(Config { seed, ..Config::default() }).await;
-    let r = s2.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", "http://localhost:8080/cb?x=1"), ("response_type", "x")])).await;
+    let r = s2
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", "http://localhost:8080/cb?x=1"),
+            ("response_type", "x"),
+        ]))
+        .await;
     assert!(r.location().starts_with("http://localhost:8080/cb?x=1&error=unsupported_response_type&"));
 }
 
@@ -200,24 +274,56 @@ async fn prompt_none_trusted_force_login_and_oob() {
     let mut s = start_default().await;
     s.login("student@example.edu").await;
     // Untrusted key, logged in: interaction_required; trusted: a code.
-    let r = s.browse(&auth_path(&[("client_id", WEB), ("redirect_uri", CALLBACK), ("response_type", "code"), ("prompt", "none"), ("state", "q")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", WEB),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("prompt", "none"),
+            ("state", "q"),
+        ]))
+        .await;
     let q = r.location_query();
     assert_eq!(q["error"], "interaction_required");
     assert_eq!(q["error_description"], "prompt=none but a token cannot be granted without user interaction");
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("prompt", "none"), ("state", "q")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("prompt", "none"),
+            ("state", "q"),
+        ]))
+        .await;
     let q = r.location_query();
     assert_eq!(q["code"].len(), 128);
     assert_eq!(q["state"], "q");
     // 8: logged in, trusted, no prompt: silent approval; untrusted: confirm.
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code")])).await;
+    let r =
+        s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code")])).await;
     assert!(r.location_query().contains_key("code"));
     let r = s.browse(&auth_path(&[("client_id", WEB), ("redirect_uri", CALLBACK), ("response_type", "code")])).await;
     assert_eq!(r.location(), format!("{}/login/oauth2/confirm", s.base));
     // force_login acts on presence, even 0.
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("force_login", "0"), ("canvas_login", "1")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("force_login", "0"),
+            ("canvas_login", "1"),
+        ]))
+        .await;
     assert_eq!(r.location(), format!("{}/login?canvas_login=1&force_login=0", s.base));
     // OOB: prompt=none never succeeds, and redirects go to Canvas's own /login/oauth2/auth.
-    let r = s.browse(&auth_path(&[("client_id", TRUSTED), ("redirect_uri", OOB), ("response_type", "code"), ("prompt", "none")])).await;
+    let r = s
+        .browse(&auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", OOB),
+            ("response_type", "code"),
+            ("prompt", "none"),
+        ]))
+        .await;
     let loc = r.location();
     assert!(loc.starts_with(&format!("{}/login/oauth2/auth?error=interaction_required&", s.base)), "{loc}");
     let landing = s.browse(&loc).await;
@@ -248,7 +354,8 @@ async fn confirm_accept_deny_errors() {
     assert_eq!((r.status, r.text().as_str()), (405, "This endpoint requires a POST request"));
     // Session without a CSRF token yet (confirm not visited).
     s.login("student@example.edu").await;
-    s.browse(&auth_path(&[("client_id", WEB), ("redirect_uri", CALLBACK), ("response_type", "code"), ("state", "st")])).await;
+    s.browse(&auth_path(&[("client_id", WEB), ("redirect_uri", CALLBACK), ("response_type", "code"), ("state", "st")]))
+        .await;
     let r = s.browse_post("/login/oauth2/accept", &[("custom_csrf_token", "x")]).await;
     assert_eq!((r.status, r.text().as_str()), (400, "Missing custom CSRF token"));
     s.browse("/login/oauth2/confirm").await;
@@ -264,7 +371,10 @@ async fn confirm_accept_deny_errors() {
     let r = t.browse("/login/oauth2/confirm").await;
     let q = r.location_query();
     assert_eq!(q["error"], "client_not_allowed_for_user");
-    assert_eq!(q["error_description"], "The current user is logged in but does not have permission to authorize this application.");
+    assert_eq!(
+        q["error_description"],
+        "The current user is logged in but does not have permission to authorize this application."
+    );
     // Without the deny_post flag, GET deny works.
     let mut seed = default_seed();
     seed.settings.oauth2_deny_post = false;
@@ -289,15 +399,35 @@ async fn pkce_challenge_from_auth_is_stored_only_for_s256() {
     use sha2::Digest;
     let ch = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     let seed_trusted_public = |method: &'static str, ch: String| {
-        let p = auth_path(&[("client_id", TRUSTED), ("redirect_uri", CALLBACK), ("response_type", "code"), ("code_challenge", &ch), ("code_challenge_method", method)]);
+        let p = auth_path(&[
+            ("client_id", TRUSTED),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", method),
+        ]);
         p
     };
     let p = seed_trusted_public("S256", ch.clone());
     let code = s.browse(&p).await.location_query()["code"].clone();
-    let r = s.token(&[("client_id", TRUSTED), ("client_secret", "standin-secret-trusted"), ("code", &code), ("code_verifier", verifier)]).await;
+    let r = s
+        .token(&[
+            ("client_id", TRUSTED),
+            ("client_secret", "standin-secret-trusted"),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let p = seed_trusted_public("s256", ch.clone()); // case-sensitive: ignored
     let code = s.browse(&p).await.location_query()["code"].clone();
-    let r = s.token(&[("client_id", TRUSTED), ("client_secret", "standin-secret-trusted"), ("code", &code), ("code_verifier", verifier)]).await;
+    let r = s
+        .token(&[
+            ("client_id", TRUSTED),
+            ("client_secret", "standin-secret-trusted"),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .await;
     assert_eq!(r.json()["error"], "invalid_grant");
 }

@@ -28,7 +28,19 @@ fn print_seed_round_trips_and_custom_seed_is_used() {
 #[tokio::test]
 async fn prints_listening_line_and_serves() {
     let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--access-token-ttl", "120", "--code-ttl", "60", "--behaviour", "next", "--test-hooks", "--public-url", "http://canvas.test"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--access-token-ttl",
+            "120",
+            "--code-ttl",
+            "60",
+            "--behaviour",
+            "next",
+            "--test-hooks",
+            "--public-url",
+            "http://canvas.test",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -54,7 +54,12 @@ async fn setup(jwks_body: Option<String>) -> Standin {
     let mut k1 = lti_key(JWK_KEY);
     k1.public_jwk = Some(public_jwk(&RsaPublicKey::from(a), "k1"));
     let mut k2 = lti_key(URL_KEY);
-    k2.public_jwk_url = Some(jwks_server(jwks_body.unwrap_or_else(|| json!({"keys": [public_jwk(&RsaPublicKey::from(a), "k1")]}).to_string())).await);
+    k2.public_jwk_url = Some(
+        jwks_server(
+            jwks_body.unwrap_or_else(|| json!({"keys": [public_jwk(&RsaPublicKey::from(a), "k1")]}).to_string()),
+        )
+        .await,
+    );
     let k3 = lti_key(BARE_KEY);
     seed.developer_keys.extend([k1, k2, k3]);
     start(Config { seed, ..Config::default() }).await
@@ -70,7 +75,11 @@ fn claims(s: &Standin, sub: &str) -> Value {
 }
 
 async fn cc(s: &Standin, assertion: &str, scope: Option<&str>) -> Resp {
-    let mut p = vec![("grant_type", "client_credentials"), ("client_assertion_type", ASSERTION_TYPE), ("client_assertion", assertion)];
+    let mut p = vec![
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ];
     if let Some(sc) = scope {
         p.push(("scope", sc));
     }
@@ -97,7 +106,10 @@ async fn successful_assertion_and_no_jti_replay_check() {
         let mut k: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
         assert_eq!(k, ["access_token", "expires_in", "scope", "token_type"]);
-        assert_eq!((v["expires_in"].as_i64(), v["scope"].as_str(), v["token_type"].as_str()), (Some(3600), Some(SCOPE), Some("Bearer")));
+        assert_eq!(
+            (v["expires_in"].as_i64(), v["scope"].as_str(), v["token_type"].as_str()),
+            (Some(3600), Some(SCOPE), Some("Bearer"))
+        );
         // The access token is an RS256 JWT verifiable with /login/oauth2/jwks ("external" audience).
         let jws = canvas_standin::jwt::decode_unverified(v["access_token"].as_str().unwrap()).unwrap();
         let set = request("GET", &s.url("/login/oauth2/jwks"), &[], None).await.json();
@@ -132,7 +144,12 @@ async fn signature_and_client_errors() {
     assert_oauth_error(&cc(&s, &other, Some(SCOPE)).await, 400, "invalid_request", "JWS signature invalid.");
     let hs = sign_hs256(&claims(&s, JWK_KEY), b"secret");
     assert_oauth_error(&cc(&s, &hs, Some(SCOPE)).await, 400, "invalid_request", "JWS signature invalid.");
-    assert_oauth_error(&cc(&s, &sign(&claims(&s, BARE_KEY)), Some(SCOPE)).await, 400, "invalid_request", "JWS signature invalid.");
+    assert_oauth_error(
+        &cc(&s, &sign(&claims(&s, BARE_KEY)), Some(SCOPE)).await,
+        400,
+        "invalid_request",
+        "JWS signature invalid.",
+    );
     // Scopes: none, or one the key lacks.
     let a = sign(&claims(&s, JWK_KEY));
     let prefix = "A requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner. The following scopes were requested, but not granted: ";
@@ -188,15 +205,37 @@ async fn public_jwk_url_selects_by_kid() {
 async fn symmetric_client_credentials() {
     let s = setup(None).await;
     // Non-external key: assertion method not permitted.
-    let r = s.token(&[("grant_type", "client_credentials"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("scope", SCOPE)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("scope", SCOPE),
+        ])
+        .await;
     assert_oauth_error(&r, 400, "invalid_request", "assertion method not supported for this grant_type");
-    let r = s.token(&[("grant_type", "client_credentials"), ("client_id", LTI), ("client_secret", "wrong"), ("scope", SCOPE)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", LTI),
+            ("client_secret", "wrong"),
+            ("scope", SCOPE),
+        ])
+        .await;
     assert_oauth_error(&r, 401, "invalid_client", "invalid client");
-    let r = s.token(&[("grant_type", "client_credentials"), ("client_id", LTI), ("client_secret", "standin-secret-lti"), ("scope", SCOPE)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", LTI),
+            ("client_secret", "standin-secret-lti"),
+            ("scope", SCOPE),
+        ])
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     // HTTP Basic is ignored for client_credentials.
     use base64::Engine;
-    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{LTI}:standin-secret-lti")));
+    let basic =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{LTI}:standin-secret-lti")));
     let r = request(
         "POST",
         &s.url("/login/oauth2/token"),

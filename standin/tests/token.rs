@@ -27,7 +27,12 @@ async fn unsupported_grant_type_comes_before_client_auth() {
             p.push(("grant_type", g));
         }
         let r = s.token(&p).await;
-        assert_oauth_error(&r, 400, "unsupported_grant_type", "The grant_type you requested is not currently supported");
+        assert_oauth_error(
+            &r,
+            400,
+            "unsupported_grant_type",
+            "The grant_type you requested is not currently supported",
+        );
     }
 }
 
@@ -37,10 +42,14 @@ async fn unknown_and_invalid_client() {
     seed.developer_keys[2].active = false; // the trusted key
     let s = start(Config { seed, test_hooks: true, ..Config::default() }).await;
     for id in ["abc", "99999999999999999999", "-1", "12345", TRUSTED, ""] {
-        let r = s.token(&[("grant_type", "authorization_code"), ("client_id", id), ("client_secret", "x"), ("code", "c")]).await;
+        let r = s
+            .token(&[("grant_type", "authorization_code"), ("client_id", id), ("client_secret", "x"), ("code", "c")])
+            .await;
         assert_oauth_error(&r, 401, "invalid_client", "unknown client");
     }
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", "wrong"), ("code", "c")]).await;
+    let r = s
+        .token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", "wrong"), ("code", "c")])
+        .await;
     assert_oauth_error(&r, 401, "invalid_client", "invalid client");
     let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("code", "c")]).await;
     assert_oauth_error(&r, 401, "invalid_client", "invalid client");
@@ -54,7 +63,12 @@ async fn code_errors_and_single_use() {
     let s = start_default().await;
     let base = [("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET)];
     let r = s.token(&base).await;
-    assert_oauth_error(&r, 400, "invalid_request", "You must provide the code parameter when using the authorization_code grant type");
+    assert_oauth_error(
+        &r,
+        400,
+        "invalid_request",
+        "You must provide the code parameter when using the authorization_code grant type",
+    );
     let mut p = base.to_vec();
     p.push(("code", ""));
     assert_oauth_error(&s.token(&p).await, 400, "invalid_grant", "authorization_code not found");
@@ -64,10 +78,17 @@ async fn code_errors_and_single_use() {
 
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
     // Failures do not burn the code: wrong secret, then another client.
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", "nope"), ("code", &code)]).await;
+    let r = s
+        .token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", "nope"), ("code", &code)])
+        .await;
     assert_eq!(r.status, 401);
     let r = s
-        .token(&[("grant_type", "authorization_code"), ("client_id", TRUSTED), ("client_secret", "standin-secret-trusted"), ("code", &code)])
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", TRUSTED),
+            ("client_secret", "standin-secret-trusted"),
+            ("code", &code),
+        ])
         .await;
     assert_oauth_error(&r, 400, "invalid_grant", "incorrect client");
     // redirect_uri is not checked at the token endpoint.
@@ -96,33 +117,70 @@ async fn code_expires_after_code_ttl() {
     let s = start(Config { code_ttl: Duration::from_millis(400), test_hooks: true, ..Config::default() }).await;
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("code", &code),
+        ])
+        .await;
     assert_oauth_error(&r, 400, "invalid_grant", "authorization_code not found");
 }
 
 #[tokio::test]
 async fn client_auth_sources_basic_json_query() {
     let s = start_default().await;
-    let basic = |u: &str, p: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")));
+    let basic =
+        |u: &str, p: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")));
     let url = s.url("/login/oauth2/token");
     // Basic only, code in the body, grant_type defaulted from code.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
-    let r = request("POST", &url, &[("Authorization", &basic(WEB, WEB_SECRET))], Some(("application/x-www-form-urlencoded", form(&[("code", &code)])))).await;
+    let r = request(
+        "POST",
+        &url,
+        &[("Authorization", &basic(WEB, WEB_SECRET))],
+        Some(("application/x-www-form-urlencoded", form(&[("code", &code)]))),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Body wins over Basic for each field: body client_id+secret right, Basic wrong.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
-    let body = form(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]);
-    let r = request("POST", &url, &[("Authorization", &basic("999", "wrong"))], Some(("application/x-www-form-urlencoded", body))).await;
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", WEB),
+        ("client_secret", WEB_SECRET),
+        ("code", &code),
+    ]);
+    let r = request(
+        "POST",
+        &url,
+        &[("Authorization", &basic("999", "wrong"))],
+        Some(("application/x-www-form-urlencoded", body)),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Field by field: client_id from the body, secret from Basic.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
     let body = form(&[("client_id", WEB), ("code", &code)]);
-    let r = request("POST", &url, &[("Authorization", &basic("999", WEB_SECRET))], Some(("application/x-www-form-urlencoded", body))).await;
+    let r = request(
+        "POST",
+        &url,
+        &[("Authorization", &basic("999", WEB_SECRET))],
+        Some(("application/x-www-form-urlencoded", body)),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Body secret wrong, Basic right: body wins, so it fails.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
     let body = form(&[("client_id", WEB), ("client_secret", "wrong"), ("code", &code)]);
-    let r = request("POST", &url, &[("Authorization", &basic(WEB, WEB_SECRET))], Some(("application/x-www-form-urlencoded", body))).await;
+    let r = request(
+        "POST",
+        &url,
+        &[("Authorization", &basic(WEB, WEB_SECRET))],
+        Some(("application/x-www-form-urlencoded", body)),
+    )
+    .await;
     assert_oauth_error(&r, 401, "invalid_client", "invalid client");
     // JSON body.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
@@ -131,7 +189,13 @@ async fn client_auth_sources_basic_json_query() {
     assert_eq!(r.status, 200, "{}", r.text());
     // Query string only.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
-    let q = serde_urlencoded::to_string([("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]).unwrap();
+    let q = serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("client_id", WEB),
+        ("client_secret", WEB_SECRET),
+        ("code", &code),
+    ])
+    .unwrap();
     let r = request("POST", &format!("{url}?{q}"), &[], None).await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Body wins over the query string.
@@ -140,7 +204,10 @@ async fn client_auth_sources_basic_json_query() {
         "POST",
         &format!("{url}?client_secret=wrong"),
         &[],
-        Some(("application/x-www-form-urlencoded", form(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]))),
+        Some((
+            "application/x-www-form-urlencoded",
+            form(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]),
+        )),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -154,15 +221,36 @@ async fn pkce_public_client() {
     let mint = || s.mint_code(body.clone());
     // Success without a secret.
     let code = mint().await;
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code", &code), ("code_verifier", verifier)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", PUBLIC),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.json()["refresh_token"].is_string());
     // Wrong verifier: invalid_grant, and the challenge is consumed.
     let code = mint().await;
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code", &code), ("code_verifier", "wrong")]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", PUBLIC),
+            ("code", &code),
+            ("code_verifier", "wrong"),
+        ])
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"], "invalid_grant");
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code", &code), ("code_verifier", verifier)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", PUBLIC),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .await;
     assert_eq!(r.json()["error"], "invalid_grant");
     // Missing code with a verifier: invalid_grant, not "code not supplied".
     let r = s.token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code_verifier", verifier)]).await;
@@ -170,11 +258,24 @@ async fn pkce_public_client() {
     assert_eq!(r.json()["error"], "invalid_grant");
     // A confidential key cannot leave out the secret even with a verifier.
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1, "code_challenge": challenge(verifier), "code_challenge_method": "S256"})).await;
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("code", &code), ("code_verifier", verifier)]).await;
+    let r = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .await;
     assert_oauth_error(&r, 401, "invalid_client", "invalid client");
     // plain is ignored at issue time: a verifier then fails, no verifier succeeds.
-    let code = s.mint_code(json!({"client_id": WEB, "user_id": 1, "code_challenge": verifier, "code_challenge_method": "plain"})).await;
-    let r = s.token(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code), ("code_verifier", verifier)]).await;
+    let code = s
+        .mint_code(
+            json!({"client_id": WEB, "user_id": 1, "code_challenge": verifier, "code_challenge_method": "plain"}),
+        )
+        .await;
+    let r = s
+        .token(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code), ("code_verifier", verifier)])
+        .await;
     assert_eq!(r.json()["error"], "invalid_grant");
     let r = s.token(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -186,7 +287,14 @@ async fn pkce_downgrade_up_vs_next() {
     for (behaviour, expect_ok) in [(Behaviour::Up, true), (Behaviour::Next, false)] {
         let s = start(Config { behaviour, test_hooks: true, ..Config::default() }).await;
         let code = s.mint_code(json!({"client_id": WEB, "user_id": 1, "code_challenge": challenge(verifier), "code_challenge_method": "S256"})).await;
-        let r = s.token(&[("grant_type", "authorization_code"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code)]).await;
+        let r = s
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", WEB),
+                ("client_secret", WEB_SECRET),
+                ("code", &code),
+            ])
+            .await;
         if expect_ok {
             assert_eq!(r.status, 200, "UP allows the downgrade: {}", r.text());
         } else {
@@ -203,7 +311,8 @@ async fn confidential_refresh_does_not_rotate() {
     let rt = t["refresh_token"].as_str().unwrap();
     let at0 = t["access_token"].as_str().unwrap();
     assert_eq!(s.api("/api/v1/users/self", at0).await.status, 200);
-    let params = [("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", rt)];
+    let params =
+        [("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", rt)];
     let r1 = s.token(&params).await;
     assert_eq!(r1.status, 200, "{}", r1.text());
     let v1 = r1.json();
@@ -224,23 +333,54 @@ async fn refresh_errors_up_and_next() {
     for (behaviour, not_found_error) in [(Behaviour::Up, "invalid_request"), (Behaviour::Next, "invalid_grant")] {
         let s = start(Config { behaviour, test_hooks: true, ..Config::default() }).await;
         let r = s.token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET)]).await;
-        assert_oauth_error(&r, 400, "invalid_request", "You must provide the refresh_token parameter when using the refresh_token grant type");
-        let r = s.token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", "nope")]).await;
+        assert_oauth_error(
+            &r,
+            400,
+            "invalid_request",
+            "You must provide the refresh_token parameter when using the refresh_token grant type",
+        );
+        let r = s
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", WEB),
+                ("client_secret", WEB_SECRET),
+                ("refresh_token", "nope"),
+            ])
+            .await;
         assert_oauth_error(&r, 400, not_found_error, "refresh_token not found");
         let t = s.tokens_for(WEB, WEB_SECRET).await;
         let rt = t["refresh_token"].as_str().unwrap();
         // Client auth runs first.
-        let r = s.token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", "bad"), ("refresh_token", rt)]).await;
+        let r = s
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", WEB),
+                ("client_secret", "bad"),
+                ("refresh_token", rt),
+            ])
+            .await;
         assert_oauth_error(&r, 401, "invalid_client", "invalid client");
         let r = s
-            .token(&[("grant_type", "refresh_token"), ("client_id", TRUSTED), ("client_secret", "standin-secret-trusted"), ("refresh_token", rt)])
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", TRUSTED),
+                ("client_secret", "standin-secret-trusted"),
+                ("refresh_token", rt),
+            ])
             .await;
         assert_oauth_error(&r, 400, "invalid_grant", "incorrect client");
         // Revoked: the refresh token dies too.
         let auth = format!("Bearer {}", t["access_token"].as_str().unwrap());
         let r = request("DELETE", &s.url("/login/oauth2/token"), &[("Authorization", &auth)], None).await;
         assert_eq!(r.status, 200);
-        let r = s.token(&[("grant_type", "refresh_token"), ("client_id", WEB), ("client_secret", WEB_SECRET), ("refresh_token", rt)]).await;
+        let r = s
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", WEB),
+                ("client_secret", WEB_SECRET),
+                ("refresh_token", rt),
+            ])
+            .await;
         assert_oauth_error(&r, 400, not_found_error, "refresh_token not found");
     }
 }
@@ -251,8 +391,14 @@ async fn public_refresh_rotates_with_rolling_window() {
     seed.settings.public_client_token_ttl_secs = 2;
     let s = start(Config { seed, test_hooks: true, ..Config::default() }).await;
     let v = "verifier-verifier-verifier-verifier-verifier";
-    let code = s.mint_code(json!({"client_id": PUBLIC, "user_id": 1, "code_challenge": challenge(v), "code_challenge_method": "S256"})).await;
-    let r = s.token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code", &code), ("code_verifier", v)]).await;
+    let code = s
+        .mint_code(
+            json!({"client_id": PUBLIC, "user_id": 1, "code_challenge": challenge(v), "code_challenge_method": "S256"}),
+        )
+        .await;
+    let r = s
+        .token(&[("grant_type", "authorization_code"), ("client_id", PUBLIC), ("code", &code), ("code_verifier", v)])
+        .await;
     let t = r.json();
     let rt0 = t["refresh_token"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -305,7 +451,8 @@ async fn key_settings_shape_the_response() {
     // replace_tokens=1 destroys the user's other tokens for the key.
     let a = s.tokens_for(WEB, WEB_SECRET).await;
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
-    let r = s.token(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code), ("replace_tokens", "1")]).await;
+    let r =
+        s.token(&[("client_id", WEB), ("client_secret", WEB_SECRET), ("code", &code), ("replace_tokens", "1")]).await;
     assert_eq!(r.status, 200);
     let old = s.api("/api/v1/users/self", a["access_token"].as_str().unwrap()).await;
     assert_eq!(old.json()["errors"][0]["message"], "Revoked access token.");

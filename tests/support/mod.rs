@@ -9,16 +9,28 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
 
-pub const STANDIN: &str = match option_env!("CANVAS_TEST_STANDIN") { Some(v) => v, None => "http://127.0.0.1:17100" };
-pub const RELAY: &str = match option_env!("CANVAS_TEST_RELAY") { Some(v) => v, None => "http://127.0.0.1:17101" };
+pub const STANDIN: &str = match option_env!("CANVAS_TEST_STANDIN") {
+    Some(v) => v,
+    None => "http://127.0.0.1:17100",
+};
+pub const RELAY: &str = match option_env!("CANVAS_TEST_RELAY") {
+    Some(v) => v,
+    None => "http://127.0.0.1:17101",
+};
 pub const CLIENT_ID: &str = "10000000000001";
 /// A port with-servers.sh keeps free: connections are refused.
 pub const DEAD_RELAY: &str = "http://127.0.0.1:17104";
 /// A server that accepts connections and never answers (started by with-servers.sh).
-pub const SILENT_RELAY: &str = match option_env!("CANVAS_TEST_SILENT") { Some(v) => v, None => "http://127.0.0.1:17103" };
+pub const SILENT_RELAY: &str = match option_env!("CANVAS_TEST_SILENT") {
+    Some(v) => v,
+    None => "http://127.0.0.1:17103",
+};
 
 /// The misbehaving relay of scripts/fake-relay.py; append `/<case>`.
-pub const FAKE_RELAY: &str = match option_env!("CANVAS_TEST_FAKE_RELAY") { Some(v) => v, None => "http://127.0.0.1:17105" };
+pub const FAKE_RELAY: &str = match option_env!("CANVAS_TEST_FAKE_RELAY") {
+    Some(v) => v,
+    None => "http://127.0.0.1:17105",
+};
 
 pub fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -97,7 +109,8 @@ async fn fetch_json(url: &str, method: &str, body: Option<JsValue>, credentials:
         init.set_body(&JSON::stringify(&body).unwrap());
     }
     init.set_headers(&headers);
-    let response: Response = JsFuture::from(web_sys::window().unwrap().fetch_with_str_and_init(url, &init)).await.unwrap().unchecked_into();
+    let response: Response =
+        JsFuture::from(web_sys::window().unwrap().fetch_with_str_and_init(url, &init)).await.unwrap().unchecked_into();
     let status = response.status();
     let text = JsFuture::from(response.text().unwrap()).await.unwrap().as_string().unwrap();
     (status, JSON::parse(&text).unwrap_or(JsValue::NULL))
@@ -128,7 +141,9 @@ pub async fn approved_callback(authorize_url: &str) -> String {
 pub async fn sign_in(auth: &CanvasAuth) -> JsValue {
     let url = auth.authorize_url(None).unwrap();
     let callback = approved_callback(&url).await;
-    wait(auth.handle_callback(Some(callback.into()))).await.unwrap_or_else(|e| panic!("sign-in failed: {:?}", get(&e, "message")))
+    wait(auth.handle_callback(Some(callback.into())))
+        .await
+        .unwrap_or_else(|e| panic!("sign-in failed: {:?}", get(&e, "message")))
 }
 
 /// The relay's request counters (`test-hooks` build), after resetting them with `reset_relay`.
@@ -149,7 +164,12 @@ pub async fn reset_relay() {
 pub async fn assert_no_relay_calls() {
     let stats = relay_stats().await;
     for route in ["token", "refresh", "revoke", "session_url", "api"] {
-        assert_eq!(get(&stats, route).as_f64(), Some(0.0), "relay route {route} was called: {:?}", JSON::stringify(&stats));
+        assert_eq!(
+            get(&stats, route).as_f64(),
+            Some(0.0),
+            "relay route {route} was called: {:?}",
+            JSON::stringify(&stats)
+        );
     }
 }
 
@@ -168,10 +188,11 @@ pub async fn relay_post(path: &str, bearer: Option<&str>, body: JsValue) -> (u16
         init.set_body(&JSON::stringify(&body).unwrap());
     }
     init.set_headers(&headers);
-    let response: Response = JsFuture::from(web_sys::window().unwrap().fetch_with_str_and_init(&format!("{RELAY}{path}"), &init))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let response: Response =
+        JsFuture::from(web_sys::window().unwrap().fetch_with_str_and_init(&format!("{RELAY}{path}"), &init))
+            .await
+            .unwrap()
+            .unchecked_into();
     let status = response.status();
     let text = JsFuture::from(response.text().unwrap()).await.unwrap().as_string().unwrap();
     (status, JSON::parse(&text).unwrap_or(JsValue::NULL))

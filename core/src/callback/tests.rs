@@ -29,7 +29,9 @@ fn canvas_appends_to_an_existing_query() {
 #[test]
 fn canvas_error_redirect_is_data_not_an_exception() {
     // §2.4 exactly as Rails `to_query` writes it: sorted keys, `+` for spaces, `=` as %3D.
-    let url = format!("{CB}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={STATE}");
+    let url = format!(
+        "{CB}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={STATE}"
+    );
     let cb = parse_callback(&url).unwrap();
     assert_eq!(
         cb,
@@ -100,7 +102,10 @@ fn rejected_callbacks() {
         (format!("{CB}?code=a%0Ab&state={STATE}"), ErrorCode::CallbackMalformed),
         (format!("{CB}?code={CODE}&state={long}"), ErrorCode::CallbackMalformed),
         (format!("{CB}?code={long}&state={STATE}"), ErrorCode::CallbackMalformed),
-        (format!("{CB}?code={CODE}&state={STATE}&pad={}", "x".repeat(MAX_CALLBACK_URL_LEN)), ErrorCode::CallbackMalformed),
+        (
+            format!("{CB}?code={CODE}&state={STATE}&pad={}", "x".repeat(MAX_CALLBACK_URL_LEN)),
+            ErrorCode::CallbackMalformed,
+        ),
         (format!("{CB}?error=%3Cscript%3E+x&state={STATE}"), ErrorCode::CallbackMalformed),
         (format!("{CB}?error=&state={STATE}"), ErrorCode::CallbackMalformed),
     ];

@@ -36,7 +36,8 @@ fn accepts_every_canvas_shape() {
 
 #[test]
 fn rejects_what_rfc6749_forbids() {
-    let big = format!(r#"{{"access_token":"a","token_type":"Bearer","pad":"{}"}}"#, "x".repeat(MAX_TOKEN_RESPONSE_BYTES));
+    let big =
+        format!(r#"{{"access_token":"a","token_type":"Bearer","pad":"{}"}}"#, "x".repeat(MAX_TOKEN_RESPONSE_BYTES));
     let cases = [
         r#"{"token_type":"Bearer"}"#,
         r#"{"access_token":"","token_type":"Bearer"}"#,
@@ -110,6 +111,7 @@ fn relay_errors_map_to_stable_codes() {
         assert_eq!(err.code, expected, "{status} {body:?}");
         assert!(!err.description.is_empty());
     }
-    let described = ErrorBody { error: "invalid_grant".into(), error_description: Some("refresh_token\nnot found".into()) };
+    let described =
+        ErrorBody { error: "invalid_grant".into(), error_description: Some("refresh_token\nnot found".into()) };
     assert_eq!(error_from_relay(401, Some(&described)).description, "refresh_token not found");
 }

@@ -36,7 +36,8 @@ pub fn config(canvas: &str, client_id: &str, secret: &str) -> RelayConfig {
     c.connect_timeout = Duration::from_millis(500);
     c.upstream_timeout = Duration::from_millis(1500);
     c.rate_limit_per_minute = 100_000;
-    c.api_allow = vec![canvas_oauth_relay::ApiRule { methods: vec!["GET".into(), "POST".into()], prefix: "/api/v1/".into() }];
+    c.api_allow =
+        vec![canvas_oauth_relay::ApiRule { methods: vec!["GET".into(), "POST".into()], prefix: "/api/v1/".into() }];
     c
 }
 
@@ -155,10 +156,11 @@ pub async fn code(standin: &str, client_id: &str, user_id: u64) -> String {
 /// Signs in through the relay: returns (access token, cookie pair).
 pub async fn sign_in(relay: &str, standin: &str) -> (String, String) {
     let code = code(standin, CLIENT_ID, 1).await;
-    let resp = json_post(&client(), &format!("{relay}/token"), serde_json::json!({"code": code, "code_verifier": VERIFIER}))
-        .send()
-        .await
-        .unwrap();
+    let resp =
+        json_post(&client(), &format!("{relay}/token"), serde_json::json!({"code": code, "code_verifier": VERIFIER}))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(resp.status(), 200);
     let cookie = cookie_pair(&resp).expect("cookie");
     let (_, body) = json(resp).await;

@@ -38,7 +38,9 @@ impl Resp {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn location(&self) -> String {
-        self.header("location").unwrap_or_else(|| panic!("no Location; status {} body {}", self.status, self.text())).to_string()
+        self.header("location")
+            .unwrap_or_else(|| panic!("no Location; status {} body {}", self.status, self.text()))
+            .to_string()
     }
     /// Query params of the Location header, form-decoded.
     pub fn location_query(&self) -> HashMap<String, String> {
@@ -60,7 +62,9 @@ pub fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 /// One HTTP request (Connection: close) with a 10 s bound.
 pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
-    tokio::time::timeout(Duration::from_secs(10), request_inner(method, url, headers, body)).await.expect("request timed out")
+    tokio::time::timeout(Duration::from_secs(10), request_inner(method, url, headers, body))
+        .await
+        .expect("request timed out")
 }
 
 async fn request_inner(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
@@ -174,7 +178,8 @@ impl Standin {
     }
 
     pub async fn token(&self, pairs: &[(&str, &str)]) -> Resp {
-        request("POST", &self.url("/login/oauth2/token"), &[], Some(("application/x-www-form-urlencoded", form(pairs)))).await
+        request("POST", &self.url("/login/oauth2/token"), &[], Some(("application/x-www-form-urlencoded", form(pairs))))
+            .await
     }
 
     pub async fn api(&self, path: &str, token: &str) -> Resp {
@@ -184,7 +189,9 @@ impl Standin {
 
     /// POST /__test/code.
     pub async fn mint_code(&self, body: Value) -> String {
-        let r = request("POST", &self.url("/__test/code"), &[], Some(("application/json", body.to_string().into_bytes()))).await;
+        let r =
+            request("POST", &self.url("/__test/code"), &[], Some(("application/json", body.to_string().into_bytes())))
+                .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["code"].as_str().unwrap().to_string()
     }
@@ -192,20 +199,32 @@ impl Standin {
     /// Mints a code for key `client` / user 1 and exchanges it with `secret`.
     pub async fn tokens_for(&self, client: &str, secret: &str) -> Value {
         let code = self.mint_code(serde_json::json!({"client_id": client, "user_id": 1})).await;
-        let r = self.token(&[("grant_type", "authorization_code"), ("client_id", client), ("client_secret", secret), ("code", &code)]).await;
+        let r = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", client),
+                ("client_secret", secret),
+                ("code", &code),
+            ])
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()
     }
 
     /// Logs the browser in with the password form.
     pub async fn login(&mut self, login: &str) -> Resp {
-        self.browse_post("/login/canvas", &[("pseudonym_session[unique_id]", login), ("pseudonym_session[password]", "password")]).await
+        self.browse_post(
+            "/login/canvas",
+            &[("pseudonym_session[unique_id]", login), ("pseudonym_session[password]", "password")],
+        )
+        .await
     }
 }
 
 /// Extracts `name="custom_csrf_token" value="..."` from the consent page.
 pub fn csrf_of(html: &str) -> String {
-    let i = html.find("name=\"custom_csrf_token\" value=\"").expect("csrf field") + "name=\"custom_csrf_token\" value=\"".len();
+    let i = html.find("name=\"custom_csrf_token\" value=\"").expect("csrf field")
+        + "name=\"custom_csrf_token\" value=\"".len();
     html[i..i + 48].to_string()
 }
 
