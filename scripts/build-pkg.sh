@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: wasm-pack (release: opt-level z, LTO), then wasm-opt -Oz
-# from the npm `binaryen` package (wasm-pack cannot download its own here), then package.json.
+# Builds the npm package into pkg/: wasm-pack on the pinned nightly with std rebuilt
+# (-Zbuild-std, panic=immediate-abort; release profile: opt-level z, LTO), then wasm-opt -Oz from
+# the npm `binaryen` package (wasm-pack cannot download its own here), then package.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-wasm-pack --quiet build --target web --release --out-dir pkg >/dev/null
+. scripts/wasm-toolchain.sh
+if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1; then
+  echo "build-pkg: the toolchain $WASM_NIGHTLY is missing: run 'npm run setup'" >&2
+  exit 1
+fi
+# RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the getrandom backend is repeated.
+# Its own target dir keeps the stable builds (cargo test, wasm-pack test) from being invalidated.
+RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
+  RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zunstable-options -Cpanic=immediate-abort' \
+  wasm-pack --quiet build --target web --release --out-dir pkg . -Zbuild-std=std,panic_abort >/dev/null
 wasm=pkg/canvas_oauth_bg.wasm
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"

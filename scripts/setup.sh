@@ -11,6 +11,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# shellcheck source=wasm-toolchain.sh
+. scripts/wasm-toolchain.sh
+if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1 \
+  || ! rustup component list --toolchain "$WASM_NIGHTLY" --installed | grep -q '^rust-src' \
+  || ! rustup target list --toolchain "$WASM_NIGHTLY" --installed | grep -qx wasm32-unknown-unknown; then
+  log "installing $WASM_NIGHTLY with rust-src (the release wasm rebuilds std)"
+  rustup toolchain install "$WASM_NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
+
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   log "installing Chromium and ChromeDriver from apt"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
