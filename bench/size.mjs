@@ -43,7 +43,7 @@ export function measureSize() {
 const GROUPS = [
   ["data (.rodata, strings, tables)", /^data segment|^"data/],
   ["futures / async (wasm-bindgen-futures, Promise glue)", /futures|future_to_promise|Future|::poll|Waker|RawWaker|task::|JsFuture|spawn_local|queue/],
-  ["allocator (dlmalloc, realloc)", /dlmalloc|__rdl_|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::raw_vec|alloc::alloc::|__wbindgen_malloc|__wbindgen_realloc|__wbindgen_free|memcpy|memmove|memset|memcmp/],
+  ["allocator (talc, realloc)", /talc|dlmalloc|__rdl_|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::raw_vec|alloc::alloc::|__wbindgen_malloc|__wbindgen_realloc|__wbindgen_free|memcpy|memmove|memset|memcmp/],
   ["core::fmt (formatting, Debug/Display)", /core(\[[0-9a-f]+\])?::fmt|alloc(\[[0-9a-f]+\])?::fmt|as core.*::fmt::(Debug|Display|Write)|pad_integral|::fmt::h|count_chars|to_string/],
   ["panics / bounds checks / str errors", /panic|slice_error_fail|slice_(start|end)_index|index_len_fail|unwrap_failed|expect_failed|from_utf8|str::converts/],
   ["our code: canvas_oauth (src/)", /^<?canvas_oauth(::|\[)/],
@@ -62,7 +62,7 @@ function twiggyAvailable() {
 // A names-preserving copy of the packaged wasm: the cargo output that `npm run build` made,
 // through wasm-bindgen --keep-debug and wasm-opt -Oz -g (names kept; everything else as pkg/).
 function breakdown() {
-  const cargoWasm = `${root}target/wasm32-unknown-unknown/release/canvas_oauth.wasm`;
+  const cargoWasm = `${root}target/wasm-release/wasm32-unknown-unknown/release/canvas_oauth.wasm`; // scripts/build-pkg.sh
   if (!existsSync(cargoWasm) || !twiggyAvailable()) return null;
   const out = `${root}target/bench-names`;
   mkdirSync(out, { recursive: true });
