@@ -31,7 +31,15 @@ pub struct UpstreamResponse {
 
 impl Upstream {
     pub fn new(config: &RelayConfig) -> Self {
-        let client = reqwest::Client::builder()
+        let builder = match &config.upstream_proxy {
+            Some(p) => {
+                reqwest::Client::builder().proxy(reqwest::Proxy::all(p.0.as_str()).expect("a validated proxy URL"))
+            }
+            // S17: HTTPS_PROXY, HTTP_PROXY and ALL_PROXY are not configuration of the relay; a proxy
+            // taken from them would see the client secret on a loopback http Canvas.
+            None => reqwest::Client::builder().no_proxy(),
+        };
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.upstream_timeout)
