@@ -11,14 +11,17 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Retry-After when the budget is spent: bodies in flight finish or time out within seconds.
 const BUDGET_RETRY_AFTER: u64 = 1;
 
-/// RFC 9110 gives a body on these no meaning, and Canvas ignores it: it would only cost memory.
+/// RFC 9110 gives a body on these no meaning and it would only cost memory; Rails reads their
+/// parameters (e.g. `DELETE /api/v1/courses/:id?event=delete`) from the query as well.
 pub(super) fn refuse_body_on(method: &Method, headers: &HeaderMap) -> Result<(), RelayError> {
     if !matches!(*method, Method::GET | Method::HEAD | Method::DELETE) {
         return Ok(());
     }
     let declared = headers.get_all(header::CONTENT_LENGTH).iter().any(|v| v.as_bytes() != b"0");
     if declared || headers.contains_key(header::TRANSFER_ENCODING) {
-        return Err(RelayError::invalid_request(format!("a {method} request must not have a body")));
+        return Err(RelayError::invalid_request(format!(
+            "a {method} request must not have a body; send its parameters in the query"
+        )));
     }
     Ok(())
 }
