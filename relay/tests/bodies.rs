@@ -17,14 +17,14 @@ fn relay_config(canvas: &str) -> canvas_oauth_relay::RelayConfig {
 }
 
 /// Writes `head` (request line, headers, maybe the first body bytes) and then sends nothing more;
-/// returns the relay's status line and headers (or what arrived within 4 s) and how long it took.
+/// returns the relay's status line and headers (or what arrived within 6 s) and how long it took.
 async fn stalled(relay: &str, head: &str) -> (String, Duration) {
     let addr = relay.trim_start_matches("http://").split('/').next().unwrap().to_string();
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     s.write_all(head.replace("HOST", &addr).as_bytes()).await.unwrap();
     let started = Instant::now();
     let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
-    let _ = tokio::time::timeout(Duration::from_secs(4), async {
+    let _ = tokio::time::timeout(Duration::from_secs(6), async {
         while let Ok(n @ 1..) = s.read(&mut chunk).await {
             buf.extend_from_slice(&chunk[..n]);
             if buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -101,7 +101,8 @@ async fn bodies_in_flight_share_one_budget() {
     let mut cfg = relay_config(&f.url);
     cfg.max_api_body = 1000;
     cfg.api_body_budget = 4000;
-    cfg.body_timeout = Duration::from_millis(1500);
+    // Long enough for the probes below even on a loaded machine; the test takes this long.
+    cfg.body_timeout = Duration::from_secs(3);
     let relay = start_relay(cfg).await;
     let head = format!(
         "POST /api/v1/courses HTTP/1.1\r\nHost: HOST\r\nOrigin: {ORIGIN}\r\nX-Canvas-Relay: 1\r\n\
@@ -138,7 +139,7 @@ async fn bodies_in_flight_share_one_budget() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let (r, took) = refused.expect("a body beyond the budget is refused");
-    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}: refused at once, not after a wait");
     assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     let (_, b) = json(r).await;
     assert_eq!(b["error"], "temporarily_unavailable");
