@@ -37,7 +37,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-pub(crate) fn err(variable: &str, message: impl Into<String>) -> ConfigError {
+fn err(variable: &str, message: impl Into<String>) -> ConfigError {
     ConfigError { variable: variable.into(), message: message.into() }
 }
 
