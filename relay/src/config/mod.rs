@@ -5,7 +5,8 @@
 //! `canvas_url` in the file). A missing or invalid setting is an error naming the variable.
 //!
 //! `raw.rs` reads the settings through serde into the types of `types.rs`; `build.rs` checks what
-//! needs several of them and fills in the defaults.
+//! needs several of them and fills in the defaults. A new setting is a field of `RawConfig` (its
+//! name is the variable's), a field of [`RelayConfig`], and one line in `build.rs`.
 
 mod build;
 mod raw;
