@@ -80,7 +80,7 @@ async fn json_body<T: DeserializeOwned>(
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1); nothing else.
-fn bearer(headers: &HeaderMap) -> Result<String, RelayError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<String, RelayError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values
         .next()

@@ -94,6 +94,7 @@ pub(crate) struct AppState {
     pub config: Arc<RelayConfig>,
     pub sealer: seal::Sealer,
     pub upstream: upstream::Upstream,
+    pub api_bodies: proxy::BodyBudget,
     pub limiter: limits::RateLimiter,
     pub refreshes: handlers::Coalescer,
     pub stats: Stats,
@@ -170,6 +171,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     let state = Arc::new(AppState {
         sealer: seal::Sealer::new(config.cookie_keys.clone(), &config.canvas_origin(), &config.client_id),
         upstream: upstream::Upstream::new(&config),
+        api_bodies: proxy::BodyBudget::new(config.api_body_budget),
         limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
         refreshes: handlers::Coalescer::default(),
         stats: Stats::default(),

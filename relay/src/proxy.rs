@@ -1,9 +1,13 @@
 //! `* /api/v1/...`: allow-listed methods and path prefixes forwarded to Canvas with the caller's
 //! Bearer token (R1, R7). Request and response headers pass through allow-lists, so cookies and
-//! hop-by-hop headers never cross; `Link` URLs are rewritten to relay URLs.
+//! hop-by-hop headers never cross; `Link` URLs are rewritten to relay URLs. Bodies: `body.rs`.
+
+mod body;
+
+pub(crate) use body::BodyBudget;
 
 use crate::error::{RelayError, UpstreamStatus};
-use crate::handlers::read_body;
+use crate::handlers::{bearer, read_body};
 use crate::upstream;
 use crate::AppState;
 use axum::body::Body;
@@ -67,21 +71,21 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
         return Err(RelayError::forbidden("this method and path are not allowed by the relay"));
     }
     if let Some(q) = parts.uri.query() {
-        if form_names(q.as_bytes()).iter().any(|n| FORBIDDEN_QUERY.iter().any(|f| is_param(n, f))) {
+        let names = body::form_names(q.as_bytes());
+        if names.iter().any(|n| FORBIDDEN_QUERY.contains(&body::rack_name(n))) {
             return Err(RelayError::invalid_request("access_token and _method are not accepted in the query"));
         }
     }
     // Bearer only: Canvas would also accept a cookie session, which the relay never forwards.
-    let auth_ok = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
-    if !auth_ok {
-        return Err(RelayError::invalid_token("an access token (Authorization: Bearer) is required"));
-    }
+    // Everything below is decided from the headers, before a byte of the body is read (S3).
+    bearer(&parts.headers)?;
+    body::refuse_body_on(&method, &parts.headers)?;
+    let kind = body::body_kind(&parts.headers)?;
+    let expected = body::expected_len(&parts.headers, state.config.max_api_body)?;
+    // Held until Canvas has answered: the body stays in memory that long.
+    let _reserved = state.api_bodies.reserve(expected)?;
     let body = read_body(&parts.headers, body, state.config.max_api_body, state.config.body_timeout).await?;
-    no_method_override(&parts.headers, &body)?;
+    body::no_method_override(kind, &body)?;
 
     let mut url = format!("{}{}", state.config.canvas_origin(), path);
     if let Some(q) = parts.uri.query() {
@@ -126,46 +130,6 @@ pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> R
     let mut r = (status, headers, Body::from(resp.body)).into_response();
     r.extensions_mut().insert(UpstreamStatus(resp.status));
     Ok(r)
-}
-
-/// The decoded parameter names of a query or form body, split on `&` and `;` (older Rack splits on
-/// both), `+` as space, leading spaces dropped.
-fn form_names(raw: &[u8]) -> Vec<String> {
-    raw.split(|b| *b == b'&' || *b == b';')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| url::form_urlencoded::parse(p).next().map(|(k, _)| k.trim_start().to_string()))
-        .collect()
-}
-
-/// `name` is `param` or a nested form of it (`param[]`, `param[x]`).
-fn is_param(name: &str, param: &str) -> bool {
-    name.strip_prefix(param).is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
-}
-
-/// Rails' Rack::MethodOverride turns a POST into the method named by a `_method` field of a form body
-/// (`application/x-www-form-urlencoded`, `multipart/form-data`, or no Content-Type at all), which would
-/// bypass the method allow-list. Form bodies naming `_method` are refused; multipart bodies are refused
-/// outright (the relay does not parse them). JSON and other bodies pass: Rack does not read them.
-fn no_method_override(headers: &HeaderMap, body: &[u8]) -> Result<(), RelayError> {
-    if body.is_empty() {
-        return Ok(());
-    }
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    match media.as_deref() {
-        Some("multipart/form-data") => {
-            Err(RelayError::invalid_request("multipart/form-data bodies are not forwarded; send JSON"))
-        }
-        None | Some("") | Some("application/x-www-form-urlencoded") => {
-            if form_names(body).iter().any(|n| is_param(n, "_method")) {
-                Err(RelayError::invalid_request("_method is not accepted in a form body"))
-            } else {
-                Ok(())
-            }
-        }
-        Some(_) => Ok(()),
-    }
 }
 
 /// What replaces the Canvas origin in Link URLs: `RELAY_PUBLIC_URL` (absolute) when set, else the
@@ -222,14 +186,6 @@ mod tests {
         assert_eq!(abs, "<https://relay.example/r/api/v1/a>; rel=\"next\"");
         assert!(rewrite_link("<https://c.example/login/oauth2/auth>; rel=\"next\"", "https://c.example", "").is_none());
         assert!(rewrite_link("garbage", "https://c.example", "").is_none());
-    }
-
-    #[test]
-    fn method_override_names() {
-        let names = form_names(b"a=1&%5Fmethod=DELETE; b=2;+_method[x]=y");
-        assert_eq!(names, vec!["a", "_method", "b", "_method[x]"]);
-        assert!(is_param("_method", "_method") && is_param("_method[]", "_method"));
-        assert!(!is_param("_methods", "_method") && !is_param("x_method", "_method"));
     }
 
     #[test]

@@ -31,7 +31,15 @@ pub struct UpstreamResponse {
 
 impl Upstream {
     pub fn new(config: &RelayConfig) -> Self {
-        let client = reqwest::Client::builder()
+        let builder = match &config.upstream_proxy {
+            Some(p) => {
+                reqwest::Client::builder().proxy(reqwest::Proxy::all(p.0.as_str()).expect("a validated proxy URL"))
+            }
+            // S17: HTTPS_PROXY, HTTP_PROXY and ALL_PROXY are not configuration of the relay; a proxy
+            // taken from them would see the client secret on a loopback http Canvas.
+            None => reqwest::Client::builder().no_proxy(),
+        };
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.upstream_timeout)
@@ -44,7 +52,8 @@ impl Upstream {
     }
 
     /// Sends `request` and reads at most `cap` bytes of body, within the total deadline.
-    /// 3xx → 502 (never followed); connect failure → 502; deadline → 504; oversized → 502.
+    /// 3xx → 502 (never followed); Canvas unreachable → 503 + Retry-After; deadline → 504;
+    /// oversized → 502.
     pub async fn send(&self, request: reqwest::RequestBuilder, cap: usize) -> Result<UpstreamResponse, RelayError> {
         let _permit = match tokio::time::timeout(QUEUE_WAIT, self.slots.acquire()).await {
             Ok(Ok(p)) => p,
@@ -90,15 +99,19 @@ fn classify(e: reqwest::Error) -> RelayError {
     if e.is_timeout() {
         RelayError::timeout()
     } else if e.is_connect() {
-        RelayError::bad_gateway("Canvas could not be reached")
+        // S25: an outage, not a broken answer; the browser may retry later.
+        RelayError::unavailable("Canvas could not be reached", DEFAULT_RETRY_AFTER)
     } else {
         RelayError::bad_gateway("the connection to Canvas failed")
     }
 }
 
-/// Canvas throttling: 403 with `Rate Limit Exceeded`, or a 403 carrying Canvas's rate-limit header
-/// with nothing left (canvas throttling middleware).
+/// Canvas throttling: 429 (Canvas's throttling since 2025), 403 with `Rate Limit Exceeded`, or a
+/// 403 carrying Canvas's rate-limit header with nothing left (canvas throttling middleware).
 pub fn is_throttled(resp: &UpstreamResponse) -> bool {
+    if resp.status == 429 {
+        return true;
+    }
     if resp.status != 403 {
         return false;
     }
@@ -161,7 +174,7 @@ pub fn token_outcome(resp: &UpstreamResponse) -> Result<TokenOutcome, RelayError
             })),
             None => Err(RelayError::bad_gateway("Canvas sent an unusable error response").with_upstream(resp.status)),
         },
-        403 => Err(throttled(resp)),
+        403 | 429 => Err(throttled(resp)),
         s => Err(RelayError::bad_gateway("Canvas failed").with_upstream(s)),
     }
 }

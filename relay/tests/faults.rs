@@ -31,7 +31,9 @@ fn check_clean(st: u16, b: &serde_json::Value, h: &reqwest::header::HeaderMap, w
 #[tokio::test]
 async fn upstream_down() {
     let (st, b, h, took) = token_via(&down_upstream().await).await;
-    check_clean(st, &b, &h, 502, "server_error");
+    // S25: an outage is temporary (503 + Retry-After), not a broken answer from Canvas (502).
+    check_clean(st, &b, &h, 503, "temporarily_unavailable");
+    assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert!(took < Duration::from_secs(2));
 }
 
