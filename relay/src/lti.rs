@@ -3,42 +3,71 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rand::RngCore;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding, Signer};
-use rsa::traits::PublicKeyParts;
-use rsa::RsaPrivateKey;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::rsa::PublicKeyComponents;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::PrivateKeyDer;
 use sha2::{Digest, Sha256};
+use std::fmt;
 
 /// Assertion lifetime: Canvas accepts iat up to 300 s old; we stay well inside it.
 pub const ASSERTION_TTL_SECS: u64 = 300;
 
+/// The relay's RS256 signing key, held by ring: constant-time RSA with blinding, unlike the `rsa`
+/// crate (RUSTSEC-2023-0071, S18).
+pub struct SigningKey {
+    pair: RsaKeyPair,
+    public: PublicKeyComponents<Vec<u8>>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey({} bits, [redacted])", self.pair.public().modulus_len() * 8)
+    }
+}
+
+impl SigningKey {
+    /// An RSA private key (2048 to 4096 bits) in PKCS#8 or PKCS#1 PEM.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, String> {
+        let pair = match PrivateKeyDer::from_pem_slice(pem) {
+            Ok(PrivateKeyDer::Pkcs8(der)) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
+            Ok(PrivateKeyDer::Pkcs1(der)) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
+            _ => return Err("not an RSA private key in PKCS#8 or PKCS#1 PEM".into()),
+        }
+        .map_err(|e| format!("not a usable RSA signing key ({e})"))?;
+        let public = PublicKeyComponents::from(pair.public());
+        Ok(Self { pair, public })
+    }
+}
+
 /// A stable key id from the public key: base64url(SHA-256(n || e))[..16].
-pub fn default_kid(key: &RsaPrivateKey) -> String {
+pub fn default_kid(key: &SigningKey) -> String {
     let mut h = Sha256::new();
-    h.update(key.n().to_bytes_be());
-    h.update(key.e().to_bytes_be());
+    h.update(&key.public.n);
+    h.update(&key.public.e);
     URL_SAFE_NO_PAD.encode(h.finalize())[..16].to_string()
 }
 
 /// The JWK of the public half.
-pub fn public_jwk(key: &RsaPrivateKey, kid: &str) -> serde_json::Value {
+pub fn public_jwk(key: &SigningKey, kid: &str) -> serde_json::Value {
     serde_json::json!({
         "kty": "RSA",
         "alg": "RS256",
         "use": "sig",
         "kid": kid,
-        "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
-        "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        "n": URL_SAFE_NO_PAD.encode(&key.public.n),
+        "e": URL_SAFE_NO_PAD.encode(&key.public.e),
     })
 }
 
 /// Signs the client_credentials assertion: iss = sub = client_id, aud = token URL,
 /// iat = now, exp = now + 300, random jti; header {alg RS256, typ JWT, kid}.
-pub fn sign_assertion(key: &RsaPrivateKey, kid: &str, client_id: &str, aud: &str, now: u64) -> String {
+pub fn sign_assertion(key: &SigningKey, kid: &str, client_id: &str, aud: &str, now: u64) -> String {
+    let rng = SystemRandom::new();
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
     let mut jti = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut jti);
+    rng.fill(&mut jti).expect("the OS random source is available");
     let claims = serde_json::json!({
         "iss": client_id,
         "sub": client_id,
@@ -49,9 +78,9 @@ pub fn sign_assertion(key: &RsaPrivateKey, kid: &str, client_id: &str, aud: &str
     });
     let signing_input =
         format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let signer = SigningKey::<Sha256>::new(key.clone());
-    let sig = signer.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    let mut sig = vec![0u8; key.pair.public().modulus_len()];
+    key.pair.sign(&RSA_PKCS1_SHA256, &rng, signing_input.as_bytes(), &mut sig).expect("RS256 signing of a short input");
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
 /// Checks a requested scope list against the allow-list: non-empty, every scope allowed, no
@@ -78,13 +107,10 @@ pub fn check_scopes(requested: &str, allowed: &[String]) -> Result<String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs1v15::{Signature, VerifyingKey};
-    use rsa::pkcs8::DecodePrivateKey;
-    use rsa::signature::Verifier;
+    use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 
-    pub fn test_key() -> RsaPrivateKey {
-        let pem = include_str!("../tests/data/lti-test-private.pem");
-        RsaPrivateKey::from_pkcs8_pem(pem).unwrap()
+    pub fn test_key() -> SigningKey {
+        SigningKey::from_pem(include_bytes!("../tests/data/lti-test-private.pem")).unwrap()
     }
 
     #[test]
@@ -101,9 +127,14 @@ mod tests {
         assert_eq!(claims["sub"], "10000000000005");
         assert_eq!(claims["aud"], "https://c.example/login/oauth2/token");
         assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 300);
-        let verifier = VerifyingKey::<Sha256>::new(key.to_public_key());
-        let sig = Signature::try_from(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice()).unwrap();
-        verifier.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).unwrap();
+        let public = RsaPublicKeyComponents { n: &key.public.n, e: &key.public.e };
+        let sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        public.verify(&RSA_PKCS1_2048_8192_SHA256, format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).unwrap();
+        let mut tampered = sig.clone();
+        tampered[0] ^= 1;
+        assert!(public
+            .verify(&RSA_PKCS1_2048_8192_SHA256, format!("{}.{}", parts[0], parts[1]).as_bytes(), &tampered)
+            .is_err());
         let other = sign_assertion(&key, &kid, "1", "a", 0);
         let jti = |j: &str| {
             let c: serde_json::Value =
@@ -124,5 +155,21 @@ mod tests {
         assert!(check_scopes("", &allowed).is_err());
         assert!(check_scopes("https://x/b https://x/c", &allowed).is_err());
         assert!(check_scopes("https://x/b https://x/b", &allowed).is_err());
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn pem_forms_and_refusals() {
+        let pem = include_bytes!("../tests/data/lti-test-private.pem");
+        let key = SigningKey::from_pem(pem).unwrap();
+        assert_eq!(public_jwk(&key, "k")["e"], "AQAB");
+        assert!(!format!("{key:?}").contains("MII"), "Debug is redacted");
+        assert!(SigningKey::from_pem(b"not pem").is_err());
+        let cert = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(SigningKey::from_pem(cert).is_err());
     }
 }

@@ -16,7 +16,6 @@ pub use types::UpstreamProxy;
 
 use canvas_oauth_core::ClientSecret;
 use raw::RawConfig;
-use rsa::RsaPrivateKey;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,7 +64,7 @@ impl fmt::Debug for CookieKey {
 /// The LTI Advantage signing key (R8).
 pub struct LtiConfig {
     pub client_id: String,
-    pub private_key: RsaPrivateKey,
+    pub private_key: crate::lti::SigningKey,
     pub kid: String,
     pub scopes: Vec<String>,
 }

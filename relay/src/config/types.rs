@@ -4,9 +4,6 @@
 use super::{ApiRule, CookieKey};
 use base64::Engine as _;
 use canvas_oauth_core::{ClientSecret, HttpUrl};
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::RsaPrivateKey;
 use serde::de::{Deserialize, Deserializer, Error as _};
 use std::fmt;
 use std::path::PathBuf;
@@ -264,16 +261,13 @@ impl FromStr for Count {
 }
 
 /// `LTI_PRIVATE_KEY_FILE`, read and parsed: an RSA key in PKCS#8 or PKCS#1 PEM.
-pub(super) struct LtiKey(pub RsaPrivateKey);
+pub(super) struct LtiKey(pub crate::lti::SigningKey);
 
 impl FromStr for LtiKey {
     type Err = String;
     fn from_str(path: &str) -> Result<Self, String> {
-        let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        RsaPrivateKey::from_pkcs8_pem(&pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&pem))
-            .map(LtiKey)
-            .map_err(|_| "not an RSA private key in PKCS#8 or PKCS#1 PEM".into())
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        crate::lti::SigningKey::from_pem(&pem).map(LtiKey)
     }
 }
 
