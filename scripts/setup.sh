@@ -46,6 +46,10 @@ if [ "$have" != "$want" ]; then
   log "installing wasm-bindgen-cli $want (was: ${have:-none}); this takes a few minutes"
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
+if ! command -v cargo-deny >/dev/null; then
+  log "installing cargo-deny; this takes a few minutes"
+  cargo install cargo-deny --locked
+fi
 if ! command -v wasm-pack >/dev/null; then
   log "installing wasm-pack; this takes a few minutes"
   cargo install wasm-pack

@@ -8,6 +8,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh
 
+step "dependencies: licenses, sources and banned crates (cargo deny, deny.toml)"
+cargo deny --workspace check bans licenses sources
+
 step "Rust tests: core (unit + property), relay, stand-in"
 cargo test --workspace --all-features
 
