@@ -325,9 +325,9 @@ fn cookie_token(
     };
     let rt = state
         .sealer
-        .open(sealed)
+        .open(&sealed)
         .ok_or_else(|| RelayError::invalid_grant("the session cookie is not valid here; sign in again"))?;
-    Ok((rt, state.sealer.is_stale(sealed)))
+    Ok((rt, state.sealer.is_stale(&sealed)))
 }
 
 pub(crate) async fn refresh(
