@@ -119,6 +119,8 @@ pub struct RelayConfig {
     /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// The session's absolute cap and sign-out retries.
+    pub session: SessionConfig,
 }
 
 pub const VARIABLES: &[&str] = &[
@@ -149,6 +151,9 @@ pub const VARIABLES: &[&str] = &[
     "RELAY_MAX_API_RESPONSE",
     "RELAY_COOKIE_MAX_AGE_SECS",
     "RELAY_MAX_CONNECTIONS",
+    "RELAY_SESSION_MAX_AGE_SECS",
+    "RELAY_REVOKE_RETRY_ATTEMPTS",
+    "RELAY_REVOKE_RETRY_DELAY_MS",
 ];
 
 impl RelayConfig {
@@ -319,6 +324,7 @@ impl RelayConfig {
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_millis(num("RELAY_BODY_TIMEOUT_MS", 10_000, 1)?),
             max_connections: num("RELAY_MAX_CONNECTIONS", 1024, 1)? as usize,
+            session: SessionConfig::from_num(&num)?,
         })
     }
 
@@ -491,6 +497,29 @@ fn parse_api_allow(value: &str) -> Result<Vec<ApiRule>, ConfigError> {
         out.push(ApiRule { methods, prefix: prefix.to_string() });
     }
     Ok(out)
+}
+
+/// The sealed cookie's lifetime and sign-out (S2, S7). The idle window is `cookie_max_age`
+/// (`RELAY_COOKIE_MAX_AGE_SECS`): each refresh re-seals the cookie for that long again, never past
+/// `max_age` after sign-in.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Absolute cap on a sign-in (`RELAY_SESSION_MAX_AGE_SECS`, 90 days).
+    pub max_age: Duration,
+    /// Background revoke attempts after an unconfirmed sign-out (`RELAY_REVOKE_RETRY_ATTEMPTS`, 8).
+    pub revoke_retry_attempts: u32,
+    /// First retry delay, doubled per attempt up to 10 minutes (`RELAY_REVOKE_RETRY_DELAY_MS`, 2 s).
+    pub revoke_retry_delay: Duration,
+}
+
+impl SessionConfig {
+    fn from_num(num: &dyn Fn(&str, u64, u64) -> Result<u64, ConfigError>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_age: Duration::from_secs(num("RELAY_SESSION_MAX_AGE_SECS", 90 * 24 * 3600, 60)?),
+            revoke_retry_attempts: num("RELAY_REVOKE_RETRY_ATTEMPTS", 8, 0)?.min(32) as u32,
+            revoke_retry_delay: Duration::from_millis(num("RELAY_REVOKE_RETRY_DELAY_MS", 2_000, 1)?),
+        })
+    }
 }
 
 #[cfg(test)]

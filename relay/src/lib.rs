@@ -14,6 +14,8 @@
 //! # Ok(()) }
 //! ```
 
+mod canvas;
+mod coalesce;
 pub mod config;
 mod cookie;
 mod error;
@@ -21,6 +23,8 @@ mod handlers;
 mod limits;
 pub mod lti;
 mod proxy;
+mod revoke_retry;
+mod routes;
 mod seal;
 mod server;
 mod upstream;
@@ -29,7 +33,7 @@ pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
 pub use error::RelayError;
 pub use server::serve;
 
-pub(crate) use self::cookie::{CookieSpec, CookieValue};
+pub(crate) use self::cookie::CookieSpec;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -98,9 +102,12 @@ pub(crate) struct AppState {
     pub sealer: seal::Sealer,
     pub upstream: upstream::Upstream,
     pub limiter: limits::RateLimiter,
-    pub refreshes: handlers::Coalescer,
+    pub refreshes: coalesce::Coalescer,
     pub stats: Stats,
     pub cookie: CookieSpec,
+    /// Refresh tokens whose sign-out Canvas did not confirm (S2).
+    pub denylist: revoke_retry::Denylist,
+    pub retries: revoke_retry::Retries,
 }
 
 /// The relay as an axum router. Relay routes live under `config.base_path`; when
@@ -110,15 +117,17 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         sealer: seal::Sealer::new(config.cookie_keys.clone(), &config.canvas_origin(), &config.client_id),
         upstream: upstream::Upstream::new(&config),
         limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
-        refreshes: handlers::Coalescer::default(),
+        refreshes: coalesce::Coalescer::default(),
         stats: Stats::default(),
         cookie: CookieSpec::from_config(&config),
+        denylist: revoke_retry::Denylist::default(),
+        retries: revoke_retry::Retries::default(),
         config: config.clone(),
     });
     let relay = Router::new()
-        .route("/token", post(handlers::token))
-        .route("/refresh", post(handlers::refresh))
-        .route("/revoke", post(handlers::revoke))
+        .route("/token", post(routes::token::token))
+        .route("/refresh", post(routes::refresh::refresh))
+        .route("/revoke", post(routes::revoke::revoke))
         .route("/session-url", post(handlers::session_url))
         .route("/lti/token", post(handlers::lti_token))
         .route("/jwks.json", get(handlers::jwks))

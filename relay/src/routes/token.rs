@@ -1,0 +1,77 @@
+//! POST /token: the code exchange.
+
+use super::{now_ms, set_cookie};
+use crate::canvas;
+use crate::error::{ClearCookie, RelayError};
+use crate::handlers::{json_body, json_response, no_query};
+use crate::seal::Lifetime;
+use crate::upstream::{self, TokenOutcome};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use canvas_oauth_core::TokenRequest;
+use std::sync::Arc;
+
+const MAX_CODE_LEN: usize = 512;
+
+pub(crate) async fn token(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, RelayError> {
+    exchange(&state, &uri, &headers, body).await
+}
+
+async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
+    no_query(uri)?;
+    let req: TokenRequest = json_body(state, headers, body, false).await?.expect("not empty");
+    let code = req.code.secret();
+    if code.is_empty() || code.len() > MAX_CODE_LEN || !code.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(RelayError::invalid_request("code must be 1-512 printable ASCII characters"));
+    }
+    let resp = canvas::exchange_code(state, code, req.code_verifier.secret()).await?;
+    let parsed = match upstream::token_outcome(&resp)? {
+        TokenOutcome::Ok(parsed) => parsed,
+        TokenOutcome::OAuth(e) => {
+            return Err(match (e.status, e.error.as_str()) {
+                // The user's code, not the session: keep any existing cookie.
+                (400, "invalid_grant") => RelayError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    e.description.clone().unwrap_or_else(|| "the authorization code is invalid or expired".into()),
+                ),
+                (400, "invalid_request") => RelayError::invalid_request(
+                    e.description.clone().unwrap_or_else(|| "Canvas refused the request".into()),
+                ),
+                (400, "invalid_scope") => {
+                    RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.description.clone().unwrap_or_default())
+                }
+                _ => upstream::misconfigured(&e),
+            }
+            .with_upstream(e.status));
+        }
+    };
+    let (grant, refresh) = parsed
+        .into_session()
+        .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status))?;
+    let userinfo_only = grant.access_token.is_none();
+    let body = serde_json::to_vec(&grant).expect("grant serialises");
+    let mut r = json_response(StatusCode::OK, body, resp.status);
+    let now = now_ms();
+    match refresh {
+        Some(rt) if !userinfo_only => {
+            let config = &state.config;
+            let lifetime = Lifetime::start(now, config.cookie_max_age, config.session.max_age);
+            set_cookie(state, &mut r, &state.sealer.seal(&rt, lifetime), &lifetime, now);
+        }
+        // No refresh token (userinfo grant or a reused token): never keep an older cookie, which
+        // may belong to another grant.
+        _ => {
+            r.extensions_mut().insert(ClearCookie);
+        }
+    }
+    Ok(r)
+}
