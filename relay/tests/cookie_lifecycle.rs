@@ -1,6 +1,6 @@
 //! The sealed cookie's lifecycle over real HTTP (S2, S7): expiry sealed in and enforced, sliding
 //! renewal under an absolute cap, copied cookies dead after an unconfirmed sign-out (and the
-//! revocation retried until Canvas confirms).
+//! revocation retried until Canvas confirms), and a new sign-in revoking the grant it replaces.
 
 mod common;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -174,6 +174,33 @@ async fn a_copied_cookie_dies_when_sign_out_is_not_confirmed_and_canvas_is_retri
     // Dead at Canvas itself: a relay without the denylist gets invalid_grant from Canvas.
     let other = start_relay(config(&canvas.fake.url, CLIENT_ID, SECRET)).await;
     assert!(refused_and_cleared(&refresh(&other, &copied).await), "grant gone at Canvas");
+}
+
+#[tokio::test]
+async fn a_new_sign_in_over_a_session_revokes_the_old_grant() {
+    let s = standin().await;
+    let relay = start_relay(config(&s.url(), CLIENT_ID, SECRET)).await;
+    let (_, old) = sign_in(&relay, &s.url()).await;
+    let revokes = || async { standin_stats(&s.url()).await["revoke_requests"].as_u64().unwrap() };
+    let before = revokes().await;
+    let code = code(&s.url(), CLIENT_ID, 1).await;
+    let r = json_post(&client(), &format!("{relay}/token"), json!({"code": code, "code_verifier": VERIFIER}))
+        .header("cookie", &old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let new = cookie_pair(&r).unwrap();
+    let started = Instant::now();
+    while revokes().await == before {
+        assert!(started.elapsed() < Duration::from_secs(10), "no revoke reached Canvas");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The old grant is dead at Canvas (a relay without the denylist asks Canvas), the new one lives.
+    let other = start_relay(config(&s.url(), CLIENT_ID, SECRET)).await;
+    assert!(refused_and_cleared(&refresh(&other, &old).await), "old grant revoked at Canvas");
+    assert!(refused_and_cleared(&refresh(&relay, &old).await), "old cookie refused here");
+    assert_eq!(refresh(&relay, &new).await.0, 200, "the new session works");
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
-//! POST /token: the code exchange.
+//! POST /token: the code exchange. A sign-in over an existing session revokes the grant it
+//! replaces (S7).
 
-use super::{now_ms, set_cookie};
+use super::{now_ms, open_cookie, set_cookie};
 use crate::canvas;
 use crate::error::{ClearCookie, RelayError};
 use crate::handlers::{json_body, json_response, no_query};
+use crate::revoke_retry::{self, Credential};
 use crate::seal::Lifetime;
 use crate::upstream::{self, TokenOutcome};
 use crate::AppState;
@@ -13,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use canvas_oauth_core::TokenRequest;
 use std::sync::Arc;
+use std::time::Duration;
 
 const MAX_CODE_LEN: usize = 512;
 
@@ -66,9 +69,17 @@ async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: B
             let config = &state.config;
             let lifetime = Lifetime::start(now, config.cookie_max_age, config.session.max_age);
             set_cookie(state, &mut r, &state.sealer.seal(&rt, lifetime), &lifetime, now);
+            // The session this one replaces: its grant would otherwise live on at Canvas.
+            if let Ok(old) = open_cookie(state, headers, now) {
+                if old.token.secret() != rt.secret() {
+                    state.denylist.insert(&old.token, old.lifetime.session_expires_at, now);
+                    revoke_retry::spawn(state, Credential::Refresh(old.token), Duration::ZERO, "replaced sign-in");
+                }
+            }
         }
         // No refresh token (userinfo grant or a reused token): never keep an older cookie, which
-        // may belong to another grant.
+        // may belong to another grant. Its grant is not revoked: a reused token may be that very
+        // grant (relay/README.md, "Orphaned grants").
         _ => {
             r.extensions_mut().insert(ClearCookie);
         }
