@@ -119,7 +119,7 @@ pub struct RelayConfig {
     /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
     pub body_timeout: Duration,
     pub max_connections: usize,
-    /// The session's absolute cap and sign-out retries.
+    /// The session's absolute cap, the /token deadline and sign-out retries.
     pub session: SessionConfig,
 }
 
@@ -152,6 +152,7 @@ pub const VARIABLES: &[&str] = &[
     "RELAY_COOKIE_MAX_AGE_SECS",
     "RELAY_MAX_CONNECTIONS",
     "RELAY_SESSION_MAX_AGE_SECS",
+    "RELAY_TOKEN_DEADLINE_MS",
     "RELAY_REVOKE_RETRY_ATTEMPTS",
     "RELAY_REVOKE_RETRY_DELAY_MS",
 ];
@@ -506,6 +507,9 @@ fn parse_api_allow(value: &str) -> Result<Vec<ApiRule>, ConfigError> {
 pub struct SessionConfig {
     /// Absolute cap on a sign-in (`RELAY_SESSION_MAX_AGE_SECS`, 90 days).
     pub max_age: Duration,
+    /// Whole-request deadline of `/token` (`RELAY_TOKEN_DEADLINE_MS`, 12 s): below the browser
+    /// library's 15 s default timeout, so a slow Canvas cannot outlast the caller.
+    pub token_deadline: Duration,
     /// Background revoke attempts after an unconfirmed sign-out (`RELAY_REVOKE_RETRY_ATTEMPTS`, 8).
     pub revoke_retry_attempts: u32,
     /// First retry delay, doubled per attempt up to 10 minutes (`RELAY_REVOKE_RETRY_DELAY_MS`, 2 s).
@@ -516,6 +520,7 @@ impl SessionConfig {
     fn from_num(num: &dyn Fn(&str, u64, u64) -> Result<u64, ConfigError>) -> Result<Self, ConfigError> {
         Ok(Self {
             max_age: Duration::from_secs(num("RELAY_SESSION_MAX_AGE_SECS", 90 * 24 * 3600, 60)?),
+            token_deadline: Duration::from_millis(num("RELAY_TOKEN_DEADLINE_MS", 12_000, 100)?),
             revoke_retry_attempts: num("RELAY_REVOKE_RETRY_ATTEMPTS", 8, 0)?.min(32) as u32,
             revoke_retry_delay: Duration::from_millis(num("RELAY_REVOKE_RETRY_DELAY_MS", 2_000, 1)?),
         })

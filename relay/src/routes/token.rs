@@ -1,5 +1,6 @@
-//! POST /token: the code exchange. A sign-in over an existing session revokes the grant it
-//! replaces (S7).
+//! POST /token: the code exchange. The whole request runs under `RELAY_TOKEN_DEADLINE_MS`, so the
+//! relay answers before the browser library gives up (S7). A sign-in over an existing session
+//! revokes the grant it replaces (S7).
 
 use super::{now_ms, open_cookie, set_cookie};
 use crate::canvas;
@@ -25,7 +26,10 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, RelayError> {
-    exchange(&state, &uri, &headers, body).await
+    match tokio::time::timeout(state.config.session.token_deadline, exchange(&state, &uri, &headers, body)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(RelayError::timeout()),
+    }
 }
 
 async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
