@@ -1,10 +1,12 @@
 //! Calls to Canvas's token endpoint (canvas-oauth2.md §3, §4): code exchange, refresh and
 //! revocation. The client secret is added here and nowhere else in the session routes.
+//! Error descriptions are the relay's own fixed text (S5): Canvas's `error_description` is used
+//! to classify, never passed on.
 
 use crate::error::RelayError;
 use crate::upstream::{self, TokenOutcome, UpstreamResponse};
 use crate::AppState;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use canvas_oauth_core::RefreshToken;
 
 /// A form POST to the token endpoint.
@@ -16,6 +18,16 @@ pub(crate) fn token_request(state: &AppState, pairs: &[(&str, &str)]) -> reqwest
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(serde_urlencoded::to_string(pairs).expect("string pairs encode"))
+}
+
+/// The fixed answer for an OAuth error code Canvas gave on a user-facing route (S5).
+pub(crate) fn refused(status: StatusCode, code: &'static str) -> RelayError {
+    let description = match code {
+        "invalid_grant" => "the authorization code is invalid, expired or already used",
+        "invalid_scope" => "Canvas refused the requested scopes",
+        _ => "Canvas refused the request",
+    };
+    RelayError::new(status, code, description)
 }
 
 /// `grant_type=authorization_code` with PKCE (§3.3).

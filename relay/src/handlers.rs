@@ -218,12 +218,9 @@ pub(crate) async fn lti_token(
             Ok(json_response(StatusCode::OK, body, 200))
         }
         _ => match upstream::token_outcome(&resp)? {
-            TokenOutcome::OAuth(e) if e.status == 400 && e.error == "invalid_scope" => Err(RelayError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                e.description.clone().unwrap_or_default(),
-            )
-            .with_upstream(400)),
+            TokenOutcome::OAuth(e) if e.status == 400 && e.error == "invalid_scope" => {
+                Err(crate::canvas::refused(StatusCode::BAD_REQUEST, "invalid_scope").with_upstream(400))
+            }
             TokenOutcome::OAuth(e) => Err(upstream::misconfigured(&e)),
             TokenOutcome::Ok(_) => Err(RelayError::bad_gateway("Canvas failed").with_upstream(resp.status)),
         },

@@ -45,17 +45,9 @@ async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: B
         TokenOutcome::OAuth(e) => {
             return Err(match (e.status, e.error.as_str()) {
                 // The user's code, not the session: keep any existing cookie.
-                (400, "invalid_grant") => RelayError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    e.description.clone().unwrap_or_else(|| "the authorization code is invalid or expired".into()),
-                ),
-                (400, "invalid_request") => RelayError::invalid_request(
-                    e.description.clone().unwrap_or_else(|| "Canvas refused the request".into()),
-                ),
-                (400, "invalid_scope") => {
-                    RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.description.clone().unwrap_or_default())
-                }
+                (400, "invalid_grant") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_grant"),
+                (400, "invalid_request") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_request"),
+                (400, "invalid_scope") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_scope"),
                 _ => upstream::misconfigured(&e),
             }
             .with_upstream(e.status));
