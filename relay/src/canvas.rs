@@ -93,7 +93,7 @@ pub(crate) async fn refresh(state: &AppState, rt: &RefreshToken) -> Result<Refre
 
 /// How Canvas answered a DELETE of the token (§4).
 pub(crate) enum Deleted {
-    /// 200: the token and its grant are gone.
+    /// 200: the token and its grant are gone; `forward_url` only when https (S10).
     Confirmed { forward_url: Option<String> },
     /// 401: Canvas refused the access token (expired, revoked or invalid).
     Refused,
@@ -125,11 +125,28 @@ struct DeleteAnswer {
     forward_url: Option<String>,
 }
 
-/// The single-logout URL Canvas gave, if it is an http(s) URL of sane length.
+/// The single-logout URL Canvas gave, if it is an https URL of sane length (S10: never http).
 fn forward_url(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<DeleteAnswer>(body)
         .ok()?
         .forward_url
         .filter(|u| u.len() <= 2048)
-        .filter(|u| url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "https" | "http")))
+        .filter(|u| url::Url::parse(u).is_ok_and(|p| p.scheme() == "https" && p.host_str().is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forward_url_is_https_only() {
+        let f = |v: serde_json::Value| super::forward_url(v.to_string().as_bytes());
+        assert_eq!(
+            f(serde_json::json!({"forward_url": "https://idp.example/slo"})).as_deref(),
+            Some("https://idp.example/slo")
+        );
+        for bad in ["http://idp.example/slo", "javascript:alert(1)", "//idp.example/slo", ""] {
+            assert_eq!(f(serde_json::json!({ "forward_url": bad })), None, "{bad}");
+        }
+        assert_eq!(f(serde_json::json!({ "forward_url": format!("https://idp.example/{}", "a".repeat(2100)) })), None);
+        assert_eq!(f(serde_json::json!({})), None);
+    }
 }

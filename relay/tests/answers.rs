@@ -1,4 +1,4 @@
-//! What reaches the browser from Canvas (S5), and /token's worst-case time (S7).
+//! What reaches the browser from Canvas (S5, S10), and /token's worst-case time (S7).
 
 mod common;
 use common::*;
@@ -41,6 +41,26 @@ async fn canvas_error_descriptions_never_reach_the_browser() {
     let (st, b) = json(r.send().await.unwrap()).await;
     assert_eq!((st, b["error"].as_str()), (400, Some("invalid_grant")), "{b}");
     assert_eq!(b["error_description"], "the authorization code is invalid, expired or already used");
+}
+
+#[tokio::test]
+async fn forward_url_only_when_https() {
+    let c = client();
+    for (given, kept) in [
+        ("https://idp.example.edu/slo?x=1", true),
+        ("http://idp.example.edu/slo", false),
+        ("javascript:alert(1)", false),
+    ] {
+        let f = fake(move |_| json_resp(200, json!({ "forward_url": given }))).await;
+        let relay = start_relay(config(&f.url, CLIENT_ID, SECRET)).await;
+        let r = json_post(&c, &format!("{relay}/revoke"), json!({"expire_sessions": true})).bearer_auth("t");
+        let (st, b) = json(r.send().await.unwrap()).await;
+        let mut want = json!({"revocation": "confirmed"});
+        if kept {
+            want["forward_url"] = json!(given);
+        }
+        assert_eq!((st, b), (200, want), "{given}");
+    }
 }
 
 /// The browser library's default relay timeout, read from its source (src/config.rs).
