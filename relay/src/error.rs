@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use canvas_oauth_core::ErrorBody;
 
-/// An error answer. Descriptions are fixed text or Canvas's sanitised description, never secrets.
+/// An error answer. Descriptions are the relay's fixed text (never Canvas's: S5), never secrets.
 #[derive(Debug, Clone)]
 pub struct RelayError {
     pub status: StatusCode,

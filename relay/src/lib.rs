@@ -14,12 +14,17 @@
 //! # Ok(()) }
 //! ```
 
+mod canvas;
+mod coalesce;
 pub mod config;
+mod cookie;
 mod error;
 mod handlers;
 mod limits;
 pub mod lti;
 mod proxy;
+mod revoke_retry;
+mod routes;
 mod seal;
 mod server;
 mod upstream;
@@ -27,6 +32,8 @@ mod upstream;
 pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
 pub use error::RelayError;
 pub use server::serve;
+
+pub(crate) use self::cookie::CookieSpec;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -96,73 +103,12 @@ pub(crate) struct AppState {
     pub upstream: upstream::Upstream,
     pub api_bodies: proxy::BodyBudget,
     pub limiter: limits::RateLimiter,
-    pub refreshes: handlers::Coalescer,
+    pub refreshes: coalesce::Coalescer,
     pub stats: Stats,
     pub cookie: CookieSpec,
-}
-
-/// How the refresh-token cookie is named and flagged for one request (R3).
-#[derive(Clone, Debug)]
-pub(crate) struct CookieSpec {
-    pub name: String,
-    pub secure: bool,
-    pub path: String,
-}
-
-/// What the request's cookies hold under our name.
-pub(crate) enum CookieValue<'a> {
-    None,
-    One(&'a str),
-    /// Several cookies with our name: one may have been planted (e.g. by a sibling subdomain with
-    /// `Domain=` and a longer `Path`); never guess which is ours.
-    Several,
-}
-
-impl CookieSpec {
-    /// Decided from configuration only, never from the request (a `Host` header behind a reverse
-    /// proxy can look like loopback). https: `RELAY_PUBLIC_URL` is https; without it, unless the relay
-    /// listens on loopback and every allowed origin is plain http (local development).
-    /// Over https the cookie is always `__Host-` with `Path=/`: a `__Secure-` cookie with a sub-path
-    /// can be shadowed by a sibling subdomain's `Domain=` cookie with the same name and path.
-    pub(crate) fn from_config(config: &RelayConfig) -> Self {
-        let https = match &config.public_url {
-            Some(u) => u.scheme() == "https",
-            None => {
-                !(config.listen.ip().is_loopback() && config.allowed_origins.iter().all(|o| o.starts_with("http://")))
-            }
-        };
-        if https {
-            Self { name: format!("__Host-{COOKIE_NAME}"), secure: true, path: "/".into() }
-        } else {
-            Self { name: COOKIE_NAME.to_string(), secure: false, path: config.base_path.clone() }
-        }
-    }
-
-    fn header(&self, value: &str, max_age: u64) -> HeaderValue {
-        let secure = if self.secure { "; Secure" } else { "" };
-        let v = format!(
-            "{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict{}",
-            self.name, value, self.path, max_age, secure
-        );
-        HeaderValue::from_str(&v).expect("cookie header is ASCII")
-    }
-
-    /// The sealed value from the request's cookies.
-    pub fn read<'a>(&self, headers: &'a HeaderMap) -> CookieValue<'a> {
-        let mut found = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(k, _)| k.trim() == self.name)
-            .map(|(_, v)| v.trim());
-        match (found.next(), found.next()) {
-            (None, _) => CookieValue::None,
-            (Some(v), None) => CookieValue::One(v),
-            (Some(_), Some(_)) => CookieValue::Several,
-        }
-    }
+    /// Refresh tokens whose sign-out Canvas did not confirm (S2).
+    pub denylist: revoke_retry::Denylist,
+    pub retries: revoke_retry::Retries,
 }
 
 /// The relay as an axum router. Relay routes live under `config.base_path`; when
@@ -173,15 +119,17 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         upstream: upstream::Upstream::new(&config),
         api_bodies: proxy::BodyBudget::new(config.api_body_budget),
         limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
-        refreshes: handlers::Coalescer::default(),
+        refreshes: coalesce::Coalescer::default(),
         stats: Stats::default(),
         cookie: CookieSpec::from_config(&config),
+        denylist: revoke_retry::Denylist::default(),
+        retries: revoke_retry::Retries::default(),
         config: config.clone(),
     });
     let relay = Router::new()
-        .route("/token", post(handlers::token))
-        .route("/refresh", post(handlers::refresh))
-        .route("/revoke", post(handlers::revoke))
+        .route("/token", post(routes::token::token))
+        .route("/refresh", post(routes::refresh::refresh))
+        .route("/revoke", post(routes::revoke::revoke))
         .route("/session-url", post(handlers::session_url))
         .route("/lti/token", post(handlers::lti_token))
         .route("/jwks.json", get(handlers::jwks))

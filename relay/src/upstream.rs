@@ -150,6 +150,7 @@ pub fn clean_description(d: Option<&str>) -> Option<String> {
 pub struct OAuthError {
     pub status: u16,
     pub error: String,
+    /// For classification only (`grant_gone`); never sent to the browser (S5).
     pub description: Option<String>,
 }
 

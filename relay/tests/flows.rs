@@ -20,7 +20,7 @@ async fn token_refresh_revoke_against_standin() {
     assert_eq!(resp.headers()["access-control-allow-origin"], ORIGIN);
     let sc = set_cookie(&resp).unwrap();
     // http://127.0.0.1 is loopback: no Secure, no prefix; HttpOnly, SameSite=Strict, Path=/.
-    assert!(sc.starts_with("canvas_relay_rt=v1.k1."), "{sc}");
+    assert!(sc.starts_with("canvas_relay_rt=v2.k1."), "{sc}");
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/;"] {
         assert!(sc.contains(flag), "{sc}");
     }
@@ -39,17 +39,19 @@ async fn token_refresh_revoke_against_standin() {
     // Refresh: a new access token; the old one dies at Canvas.
     let resp = post(&c, &format!("{relay}/refresh")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(set_cookie(&resp).is_none(), "confidential refresh does not rotate: cookie unchanged");
+    // Confidential refresh does not rotate the token, but the cookie is renewed (sliding, S2).
+    let renewed = cookie_pair(&resp).expect("renewed cookie");
+    assert!(renewed.starts_with("canvas_relay_rt=v2.k1.") && renewed != cookie, "{renewed}");
     let (_, body) = json(resp).await;
     let access2 = body["access_token"].as_str().unwrap().to_string();
     assert_ne!(access, access2);
     let old = c.get(format!("{relay}/api/v1/users/self")).bearer_auth(&access).send().await.unwrap();
     assert_eq!(old.status(), 401, "Canvas's 401 passes through");
 
-    // Revoke: cookie cleared, then refresh says the grant is gone.
+    // Revoke: cookie cleared, Canvas confirmed, then refresh says the grant is gone.
     let resp = json_post(&c, &format!("{relay}/revoke"), json!({})).bearer_auth(&access2).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
     assert!(set_cookie(&resp).unwrap().contains("Max-Age=0"));
+    assert_eq!(json(resp).await, (200, json!({"revocation": "confirmed"})));
     let resp = post(&c, &format!("{relay}/refresh")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert!(set_cookie(&resp).unwrap().contains("Max-Age=0"), "grant gone → cookie cleared");

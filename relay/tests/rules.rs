@@ -126,7 +126,7 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
         .await
         .unwrap();
     let sc = set_cookie(&resp).unwrap();
-    assert!(sc.starts_with("__Host-canvas_relay_rt=v1.k1."), "{sc}");
+    assert!(sc.starts_with("__Host-canvas_relay_rt=v2.k1."), "{sc}");
     for flag in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/;"] {
         assert!(sc.contains(flag), "{sc}");
     }
@@ -146,7 +146,7 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
         .unwrap();
     let sc = set_cookie(&resp).unwrap();
     assert!(
-        sc.starts_with("__Host-canvas_relay_rt=v1.k1.") && sc.contains("; Path=/;") && sc.contains("; Secure"),
+        sc.starts_with("__Host-canvas_relay_rt=v2.k1.") && sc.contains("; Path=/;") && sc.contains("; Secure"),
         "{sc}"
     );
 
@@ -181,7 +181,7 @@ async fn r3_cookie_is_sealed_bound_and_flagged() {
     let rotated = start_relay(cfg).await;
     let r = post(&c, &format!("{rotated}/refresh")).header("cookie", &good).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(set_cookie(&r).unwrap().starts_with("canvas_relay_rt=v1.k2."));
+    assert!(set_cookie(&r).unwrap().starts_with("canvas_relay_rt=v2.k2."));
     let form: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&f.last().body).unwrap();
     assert_eq!(form["refresh_token"], "rt-1");
 }
@@ -611,63 +611,72 @@ async fn bearer_routes_refuse_without_calling_canvas() {
 
 #[tokio::test]
 async fn revoke_clears_the_cookie_on_every_outcome() {
-    let (f, relay) = setup().await;
-    let c = client();
-    let cookie = cookie_from(&relay).await;
-    let revoke = |body: serde_json::Value| {
-        json_post(&c, &format!("{relay}/revoke"), body).bearer_auth("at-1").header("cookie", &cookie)
+    type Behave = Box<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>;
+    let on_delete = |answer: fn() -> axum::response::Response| -> Behave {
+        Box::new(move |s: &Seen| if s.method == "DELETE" { answer() } else { ok_token(s) })
     };
+    let pending = json!({"revocation": "pending"});
+    // (case, Canvas, delay, status, body, DELETEs Canvas saw)
+    let cases: Vec<(&str, Behave, u64, u16, serde_json::Value, usize)> = vec![
+        (
+            "500",
+            on_delete(|| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response()),
+            0,
+            202,
+            pending.clone(),
+            1,
+        ),
+        (
+            "throttled",
+            on_delete(|| (axum::http::StatusCode::FORBIDDEN, "403 Forbidden (Rate Limit Exceeded)").into_response()),
+            0,
+            202,
+            pending.clone(),
+            1,
+        ),
+        // 401 → refresh → 401 again.
+        (
+            "refused twice",
+            on_delete(|| json_resp(401, json!({"errors": [{"message": "Invalid access token."}]}))),
+            0,
+            202,
+            pending.clone(),
+            2,
+        ),
+        // Past the 1.5 s upstream deadline.
+        ("slow", on_delete(|| json_resp(200, json!({}))), 3, 202, pending.clone(), 1),
+        ("confirmed", on_delete(|| json_resp(200, json!({}))), 0, 200, json!({"revocation": "confirmed"}), 1),
+    ];
+    let c = client();
     let cleared = |r: &reqwest::Response| {
         set_cookie(r).is_some_and(|s| s.contains("Max-Age=0") && s.starts_with("canvas_relay_rt=;"))
     };
-    // Canvas 500.
-    f.set(|s| {
-        if s.method == "DELETE" {
-            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response()
-        } else {
-            ok_token(s)
-        }
-    });
-    let r = revoke(json!({})).send().await.unwrap();
-    assert!(cleared(&r), "500: {:?}", set_cookie(&r));
-    assert_eq!(r.status(), 502);
-    // Canvas throttling.
-    f.set(|s| {
-        if s.method == "DELETE" {
-            (axum::http::StatusCode::FORBIDDEN, "403 Forbidden (Rate Limit Exceeded)").into_response()
-        } else {
-            ok_token(s)
-        }
-    });
-    let r = revoke(json!({})).send().await.unwrap();
-    assert!(cleared(&r));
-    assert_eq!(r.status(), 503);
-    // Canvas refuses the token twice (401, refresh, 401 again).
-    f.set(|s| {
-        if s.method == "DELETE" {
-            json_resp(401, json!({"errors": [{"message": "Invalid access token."}]}))
-        } else {
-            ok_token(s)
-        }
-    });
-    let r = revoke(json!({})).send().await.unwrap();
-    assert!(cleared(&r));
-    let (st, b) = json(r).await;
-    assert_eq!((st, b["error"].as_str()), (401, Some("invalid_token")));
-    assert_eq!(
-        f.seen.lock().unwrap().iter().filter(|s| s.method == "DELETE").count(),
-        4,
-        "500, 403, then 401 → refresh → 401"
-    );
-    // Canvas too slow (past the 1.5 s upstream deadline).
-    f.set(|s| if s.method == "DELETE" { json_resp(200, json!({})) } else { ok_token(s) });
-    f.set_delay(Duration::from_secs(3));
-    let r = revoke(json!({})).send().await.unwrap();
-    f.set_delay(Duration::ZERO);
-    assert!(cleared(&r));
-    assert_eq!(r.status(), 504);
+    for (case, behave, delay, status, body, deletes) in cases {
+        // A relay each: an unconfirmed sign-out denylists the refresh token. No background
+        // retries, so Canvas sees only the sign-out itself.
+        let f = fake(ok_token).await;
+        let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+        cfg.session.revoke_retry_attempts = 0;
+        let relay = start_relay(cfg).await;
+        let cookie = cookie_from(&relay).await;
+        f.set(behave);
+        f.set_delay(Duration::from_secs(delay));
+        let r = json_post(&c, &format!("{relay}/revoke"), json!({}))
+            .bearer_auth("at-1")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(cleared(&r), "{case}: {:?}", set_cookie(&r));
+        assert_eq!(json(r).await, (status, body), "{case}");
+        let seen = f.seen.lock().unwrap().iter().filter(|s| s.method == "DELETE").count();
+        assert_eq!(seen, deletes, "{case}");
+    }
     // A bad request body: refused, cookie still cleared.
-    let r = revoke(json!({"nope": 1})).send().await.unwrap();
+    let (_f, relay) = setup().await;
+    let cookie = cookie_from(&relay).await;
+    let r =
+        json_post(&c, &format!("{relay}/revoke"), json!({"nope": 1})).header("cookie", &cookie).send().await.unwrap();
     assert!(cleared(&r));
     assert_eq!(r.status(), 400);
 }
@@ -683,12 +692,12 @@ async fn revoke_without_token_or_cookie_is_an_idempotent_sign_out() {
         let r = req.send().await.unwrap();
         assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
         let (st, b) = json(r).await;
-        assert_eq!((st, b), (200, json!({})));
+        assert_eq!((st, b), (200, json!({"revocation": "none"})));
     }
     // A cookie that does not open here: nothing to revoke either.
     let r = post(&c, &format!("{relay}/revoke")).header("cookie", "canvas_relay_rt=v1.k1.AAAA").send().await.unwrap();
     assert!(set_cookie(&r).unwrap().contains("Max-Age=0"));
-    assert_eq!(json(r).await, (200, json!({})));
+    assert_eq!(json(r).await, (200, json!({"revocation": "none"})));
     assert_eq!(f.count(), 0, "nothing reached Canvas");
 }
 

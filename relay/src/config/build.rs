@@ -4,7 +4,7 @@
 
 use super::raw::RawConfig;
 use super::types::{Count, List, Setting};
-use super::{err, ConfigError, LtiConfig, RelayConfig};
+use super::{err, ConfigError, LtiConfig, RelayConfig, SessionConfig};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ fn required<T>(name: &str, value: Option<T>) -> Result<T, ConfigError> {
 }
 
 /// A number setting, `default` when unset, refused under `min`.
-fn count(name: &str, value: Option<Setting<Count>>, default: u64, min: u64) -> Result<u64, ConfigError> {
+pub(super) fn count(name: &str, value: Option<Setting<Count>>, default: u64, min: u64) -> Result<u64, ConfigError> {
     let n = value.map_or(default, |Setting(Count(n))| n);
     if n < min {
         return Err(err(name, format!("must be at least {min}")));
@@ -145,6 +145,12 @@ impl TryFrom<RawConfig> for RelayConfig {
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_millis(count("RELAY_BODY_TIMEOUT_MS", raw.relay_body_timeout_ms, 10_000, 1)?),
             max_connections: count("RELAY_MAX_CONNECTIONS", raw.relay_max_connections, 1024, 1)? as usize,
+            session: SessionConfig::from_settings(
+                raw.relay_session_max_age_secs,
+                raw.relay_token_deadline_ms,
+                raw.relay_revoke_retry_attempts,
+                raw.relay_revoke_retry_delay_ms,
+            )?,
         })
     }
 }

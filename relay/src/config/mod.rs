@@ -10,8 +10,10 @@
 
 mod build;
 mod raw;
+mod session;
 mod types;
 
+pub use session::SessionConfig;
 pub use types::UpstreamProxy;
 
 use canvas_oauth_core::ClientSecret;
@@ -132,6 +134,8 @@ pub struct RelayConfig {
     /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// The session's absolute cap, the /token deadline and sign-out retries.
+    pub session: SessionConfig,
 }
 
 impl RelayConfig {

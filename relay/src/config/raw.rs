@@ -45,6 +45,10 @@ pub(super) struct RawConfig {
     pub relay_max_api_response: Option<Setting<Count>>,
     pub relay_cookie_max_age_secs: Option<Setting<Count>>,
     pub relay_max_connections: Option<Setting<Count>>,
+    pub relay_session_max_age_secs: Option<Setting<Count>>,
+    pub relay_token_deadline_ms: Option<Setting<Count>>,
+    pub relay_revoke_retry_attempts: Option<Setting<Count>>,
+    pub relay_revoke_retry_delay_ms: Option<Setting<Count>>,
 }
 
 /// `RELAY_LISTEN`: `ADDRESS:PORT`.

@@ -1,0 +1,46 @@
+//! The session routes: /token, /refresh, /revoke, and what they share about the sealed cookie.
+
+pub(crate) mod refresh;
+pub(crate) mod revoke;
+pub(crate) mod token;
+
+use crate::cookie::CookieValue;
+use crate::error::RelayError;
+use crate::seal::{Lifetime, Opened};
+use crate::AppState;
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Wall-clock ms since the Unix epoch: the clock of the sealed lifetimes.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The request's session cookie, opened: 401 invalid_token without one; several cookies with our
+/// name → invalid_token and cleared (one may be planted); one that does not open here (tampered,
+/// foreign deployment, retired key, old format, expired) or whose refresh token is denylisted by
+/// an unconfirmed sign-out → 401 invalid_grant, cleared.
+pub(crate) fn open_cookie(state: &AppState, headers: &HeaderMap, now: u64) -> Result<Opened, RelayError> {
+    let sealed = match state.cookie.read(headers) {
+        CookieValue::One(v) if !v.is_empty() => v,
+        CookieValue::None | CookieValue::One(_) => return Err(RelayError::invalid_token("no session cookie")),
+        CookieValue::Several => {
+            return Err(RelayError {
+                clear_cookie: true,
+                ..RelayError::invalid_token("several session cookies were sent; sign in again")
+            })
+        }
+    };
+    state
+        .sealer
+        .open(&sealed, now)
+        .filter(|o| !state.denylist.contains(&o.token, now))
+        .ok_or_else(|| RelayError::invalid_grant("the session cookie is not valid here; sign in again"))
+}
+
+/// Adds the `Set-Cookie` for a freshly sealed value, kept by the browser until it expires.
+pub(crate) fn set_cookie(state: &AppState, resp: &mut Response, sealed: &str, lifetime: &Lifetime, now: u64) {
+    let value = state.cookie.header(sealed, lifetime.max_age_secs(now));
+    resp.headers_mut().append(header::SET_COOKIE, value);
+}

@@ -1,0 +1,117 @@
+//! POST /revoke: sign-out. The cookie is cleared on every outcome the handler reaches; signing
+//! out must always remove the local credential. Credentials: `Authorization: Bearer` (the access
+//! token), the cookie, both, or neither. The answer says whether Canvas confirmed:
+//! 200 `{"revocation":"confirmed"}` (plus `forward_url`), 200 `{"revocation":"none"}` (nothing to
+//! revoke), or 202 `{"revocation":"pending"}`: Canvas did not confirm, so the refresh token is
+//! denylisted here and the revocation retried in the background (S2).
+
+use super::{now_ms, open_cookie};
+use crate::canvas::{self, Deleted};
+use crate::coalesce::Coalescer;
+use crate::error::{ClearCookie, RelayError, UpstreamStatus};
+use crate::handlers::{bearer, json_body, no_query};
+use crate::revoke_retry::{self, Credential};
+use crate::seal::Opened;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use canvas_oauth_core::{RefreshToken, RevokeRequest};
+use std::sync::Arc;
+
+pub(crate) async fn revoke(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let mut resp = match sign_out(&state, &uri, &headers, body).await {
+        Ok(r) => r,
+        Err(e) => RelayError { clear_cookie: true, ..e }.into_response(),
+    };
+    resp.extensions_mut().insert(ClearCookie);
+    resp
+}
+
+#[derive(serde::Serialize)]
+struct Revocation {
+    revocation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forward_url: Option<String>,
+}
+
+fn answer(
+    status: StatusCode,
+    revocation: &'static str,
+    forward_url: Option<String>,
+    upstream: Option<u16>,
+) -> Response {
+    let body = serde_json::to_vec(&Revocation { revocation, forward_url }).expect("serialises");
+    let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Some(s) = upstream {
+        r.extensions_mut().insert(UpstreamStatus(s));
+    }
+    r
+}
+
+async fn sign_out(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
+    no_query(uri)?;
+    let req: RevokeRequest = json_body(state, headers, body, true).await?.unwrap_or_default();
+    let presented = match headers.get(header::AUTHORIZATION) {
+        Some(_) => Some(bearer(headers)?),
+        None => None,
+    };
+    // A denylisted, expired or foreign cookie counts as none.
+    let session = open_cookie(state, headers, now_ms()).ok();
+    if let Some(access) = &presented {
+        match canvas::delete_token(state, access, req.expire_sessions).await {
+            Deleted::Confirmed { forward_url } => return Ok(confirmed(state, session.as_ref(), access, forward_url)),
+            Deleted::NotConfirmed(e) => return Ok(pending(state, session, presented.clone(), e.upstream_status)),
+            // Canvas refuses to revoke an expired access token (§4): refresh with the cookie, retry.
+            Deleted::Refused => {}
+        }
+    }
+    let Some(session) = session else {
+        return match presented {
+            Some(_) => Err(RelayError::invalid_token(
+                "Canvas refused the access token and there is no session cookie to refresh it",
+            )
+            .with_upstream(401)),
+            // Neither token nor cookie: already signed out.
+            None => Ok(answer(StatusCode::OK, "none", None, None)),
+        };
+    };
+    let fresh = match &*Coalescer::refresh(state, RefreshToken::new(session.token.secret())).await {
+        Ok(r) => r.access_token.clone(),
+        Err(e) if e.clear_cookie => {
+            // Canvas says the grant is already gone.
+            Coalescer::forget(state, &session.token);
+            return Ok(answer(StatusCode::OK, "none", None, e.upstream_status));
+        }
+        Err(e) => return Ok(pending(state, Some(session), None, e.upstream_status)),
+    };
+    Ok(match canvas::delete_token(state, &fresh, req.expire_sessions).await {
+        Deleted::Confirmed { forward_url } => confirmed(state, Some(&session), &fresh, forward_url),
+        Deleted::Refused => pending(state, Some(session), None, Some(401)),
+        Deleted::NotConfirmed(e) => pending(state, Some(session), None, e.upstream_status),
+    })
+}
+
+fn confirmed(state: &AppState, session: Option<&Opened>, access: &str, forward_url: Option<String>) -> Response {
+    if let Some(s) = session {
+        Coalescer::forget(state, &s.token);
+    }
+    Coalescer::forget_access(state, access);
+    answer(StatusCode::OK, "confirmed", forward_url, Some(200))
+}
+
+/// Canvas did not confirm: denylist the refresh token (every copy of the cookie is "no session"
+/// here from now on) and retry in the background, with the refresh token when there was a
+/// cookie, else with the access token.
+fn pending(state: &Arc<AppState>, session: Option<Opened>, access: Option<String>, upstream: Option<u16>) -> Response {
+    let delay = state.config.session.revoke_retry_delay;
+    if let Some(s) = session {
+        state.denylist.insert(&s.token, s.lifetime.session_expires_at, now_ms());
+        Coalescer::forget(state, &s.token);
+        revoke_retry::spawn(state, Credential::Refresh(s.token), delay, "unconfirmed sign-out");
+    } else if let Some(a) = access {
+        revoke_retry::spawn(state, Credential::Access(a), delay, "unconfirmed sign-out");
+    }
+    answer(StatusCode::ACCEPTED, "pending", None, upstream)
+}

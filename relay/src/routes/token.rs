@@ -1,0 +1,84 @@
+//! POST /token: the code exchange. The whole request runs under `RELAY_TOKEN_DEADLINE_MS`, so the
+//! relay answers before the browser library gives up (S7). A sign-in over an existing session
+//! revokes the grant it replaces (S7).
+
+use super::{now_ms, open_cookie, set_cookie};
+use crate::canvas;
+use crate::error::{ClearCookie, RelayError};
+use crate::handlers::{json_body, json_response, no_query};
+use crate::revoke_retry::{self, Credential};
+use crate::seal::Lifetime;
+use crate::upstream::{self, TokenOutcome};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use canvas_oauth_core::TokenRequest;
+use std::sync::Arc;
+use std::time::Duration;
+
+const MAX_CODE_LEN: usize = 512;
+
+pub(crate) async fn token(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, RelayError> {
+    match tokio::time::timeout(state.config.session.token_deadline, exchange(&state, &uri, &headers, body)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(RelayError::timeout()),
+    }
+}
+
+async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
+    no_query(uri)?;
+    let req: TokenRequest = json_body(state, headers, body, false).await?.expect("not empty");
+    let code = req.code.secret();
+    if code.is_empty() || code.len() > MAX_CODE_LEN || !code.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(RelayError::invalid_request("code must be 1-512 printable ASCII characters"));
+    }
+    let resp = canvas::exchange_code(state, code, req.code_verifier.secret()).await?;
+    let parsed = match upstream::token_outcome(&resp)? {
+        TokenOutcome::Ok(parsed) => parsed,
+        TokenOutcome::OAuth(e) => {
+            return Err(match (e.status, e.error.as_str()) {
+                // The user's code, not the session: keep any existing cookie.
+                (400, "invalid_grant") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_grant"),
+                (400, "invalid_request") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_request"),
+                (400, "invalid_scope") => canvas::refused(StatusCode::BAD_REQUEST, "invalid_scope"),
+                _ => upstream::misconfigured(&e),
+            }
+            .with_upstream(e.status));
+        }
+    };
+    let (grant, refresh) = parsed
+        .into_session()
+        .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(resp.status))?;
+    let userinfo_only = grant.access_token.is_none();
+    let body = serde_json::to_vec(&grant).expect("grant serialises");
+    let mut r = json_response(StatusCode::OK, body, resp.status);
+    let now = now_ms();
+    match refresh {
+        Some(rt) if !userinfo_only => {
+            let config = &state.config;
+            let lifetime = Lifetime::start(now, config.cookie_max_age, config.session.max_age);
+            set_cookie(state, &mut r, &state.sealer.seal(&rt, lifetime), &lifetime, now);
+            // The session this one replaces: its grant would otherwise live on at Canvas.
+            if let Ok(old) = open_cookie(state, headers, now) {
+                if old.token.secret() != rt.secret() {
+                    state.denylist.insert(&old.token, old.lifetime.session_expires_at, now);
+                    revoke_retry::spawn(state, Credential::Refresh(old.token), Duration::ZERO, "replaced sign-in");
+                }
+            }
+        }
+        // No refresh token (userinfo grant or a reused token): never keep an older cookie, which
+        // may belong to another grant. Its grant is not revoked: a reused token may be that very
+        // grant (relay/README.md, "Orphaned grants").
+        _ => {
+            r.extensions_mut().insert(ClearCookie);
+        }
+    }
+    Ok(r)
+}
