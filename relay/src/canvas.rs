@@ -115,7 +115,7 @@ pub(crate) async fn delete_token(state: &AppState, access: &str, expire_sessions
     match resp.status {
         200 => Deleted::Confirmed { forward_url: forward_url(&resp.body) },
         401 => Deleted::Refused,
-        403 if upstream::is_throttled(&resp) => Deleted::NotConfirmed(upstream::throttled(&resp)),
+        403 | 429 if upstream::is_throttled(&resp) => Deleted::NotConfirmed(upstream::throttled(&resp)),
         s => Deleted::NotConfirmed(RelayError::bad_gateway("Canvas could not revoke the token").with_upstream(s)),
     }
 }

@@ -144,7 +144,7 @@ pub(crate) async fn session_url(
             Ok(json_response(StatusCode::OK, body, 200))
         }
         401 => Err(RelayError::invalid_token("Canvas refused the access token").with_upstream(401)),
-        403 if upstream::is_throttled(&resp) => Err(upstream::throttled(&resp)),
+        403 | 429 if upstream::is_throttled(&resp) => Err(upstream::throttled(&resp)),
         403 => Err(RelayError::forbidden("Canvas refused the session URL").with_upstream(403)),
         400 => Err(RelayError::invalid_request("Canvas refused return_to").with_upstream(400)),
         s => Err(RelayError::bad_gateway("Canvas failed").with_upstream(s)),

@@ -54,4 +54,12 @@ async fn canvas_429_is_503_with_retry_after() {
             .unwrap();
     assert_eq!(r.status(), 503);
     assert!(retry_after(r.headers()) >= 1);
+    // /session-url: a throttled Canvas is a wait, not a failed Canvas (502).
+    let r = json_post(&client(), &format!("{relay}/session-url"), serde_json::json!({}))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(retry_after(r.headers()) >= 1);
 }
