@@ -119,6 +119,11 @@ pub struct RelayConfig {
     /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// Connection limits of `serve()` (S1); see relay/README.md.
+    pub max_connections_per_ip: usize,
+    pub write_stall_timeout: Duration,
+    pub connection_lifetime: Duration,
+    pub shutdown_timeout: Duration,
 }
 
 pub const VARIABLES: &[&str] = &[
@@ -149,6 +154,10 @@ pub const VARIABLES: &[&str] = &[
     "RELAY_MAX_API_RESPONSE",
     "RELAY_COOKIE_MAX_AGE_SECS",
     "RELAY_MAX_CONNECTIONS",
+    "RELAY_MAX_CONNECTIONS_PER_IP",
+    "RELAY_WRITE_STALL_TIMEOUT_MS",
+    "RELAY_CONNECTION_LIFETIME_SECS",
+    "RELAY_SHUTDOWN_TIMEOUT_MS",
 ];
 
 impl RelayConfig {
@@ -319,6 +328,14 @@ impl RelayConfig {
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_millis(num("RELAY_BODY_TIMEOUT_MS", 10_000, 1)?),
             max_connections: num("RELAY_MAX_CONNECTIONS", 1024, 1)? as usize,
+            // Behind a proxy every connection comes from the proxy: no per-address cap by default.
+            max_connections_per_ip: match num("RELAY_TRUSTED_PROXY_HOPS", 0, 0)? {
+                0 => num("RELAY_MAX_CONNECTIONS_PER_IP", 64, 1)? as usize,
+                _ => num("RELAY_MAX_CONNECTIONS_PER_IP", u32::MAX as u64, 1)? as usize,
+            },
+            write_stall_timeout: Duration::from_millis(num("RELAY_WRITE_STALL_TIMEOUT_MS", 10_000, 1)?),
+            connection_lifetime: Duration::from_secs(num("RELAY_CONNECTION_LIFETIME_SECS", 300, 1)?),
+            shutdown_timeout: Duration::from_millis(num("RELAY_SHUTDOWN_TIMEOUT_MS", 20_000, 0)?),
         })
     }
 
@@ -543,6 +560,7 @@ mod tests {
             ("LTI_PRIVATE_KEY_FILE", Some("/nonexistent/key.pem")),
             ("RELAY_UPSTREAM_TIMEOUT_MS", Some("soon")),
             ("RELAY_BODY_TIMEOUT_MS", Some("0")),
+            ("RELAY_MAX_CONNECTIONS_PER_IP", Some("0")),
             // A caller token without a key (the key is what enables /lti/token).
             ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),
         ];

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod config;
+mod conn;
 mod error;
 mod handlers;
 mod limits;
@@ -26,7 +27,7 @@ mod upstream;
 
 pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
 pub use error::RelayError;
-pub use server::serve;
+pub use server::{serve, serve_with_shutdown};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
