@@ -18,6 +18,7 @@ pub mod config;
 mod conn;
 mod error;
 mod handlers;
+mod layers;
 mod limits;
 pub mod lti;
 mod proxy;
@@ -189,7 +190,8 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         .route("/api/v1/{*path}", any(proxy::proxy));
     #[cfg(feature = "test-hooks")]
     let relay = relay.route("/__test/stats", get(test_stats)).route("/__test/reset", post(test_reset));
-    let relay = relay.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard)).with_state(state);
+    let relay =
+        relay.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard)).with_state(state.clone());
     let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
     for (mount, dir) in &config.static_mounts {
         app = app.nest_service(mount, tower_http::services::ServeDir::new(dir));
@@ -197,7 +199,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    app.layer(middleware::map_response(no_store))
+    app.layer(middleware::from_fn_with_state(state, layers::rate_limit)).layer(middleware::map_response(no_store))
 }
 
 async fn no_store(mut resp: Response) -> Response {
@@ -270,7 +272,7 @@ fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
 }
 
 /// Every relay request passes here: request id, log line, Cache-Control, CORS (R4),
-/// origin and header checks (R4), rate limit (R6), cookie setting (R3).
+/// origin and header checks (R4), cookie setting (R3). The rate limit (R6) is `layers::rate_limit`.
 async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id();
@@ -299,9 +301,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     if let Some(c) = counter.filter(|_| method != Method::OPTIONS) {
         c.fetch_add(1, Ordering::Relaxed);
     }
-    let open_route =
-        matches!(route.as_str(), "/health" | "/jwks.json" | "/openapi.json") || route.starts_with("/__test/");
-
     let checked: Result<(), RelayError> = (|| {
         if origin.is_some() && !origin_allowed {
             return Err(RelayError::forbidden("origin not allowed"));
@@ -320,9 +319,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
             if !marked {
                 return Err(RelayError::forbidden("the X-Canvas-Relay: 1 header is required"));
             }
-        }
-        if !open_route && counter.is_some() {
-            state.limiter.check(client_addr(config, &req)).map_err(RelayError::rate_limited)?;
         }
         Ok(())
     })();
@@ -354,14 +350,8 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     h.insert("x-request-id", HeaderValue::from_str(&id).expect("hex"));
-    if origin_allowed {
-        let o = HeaderValue::from_str(origin.as_deref().unwrap_or_default()).expect("validated origin");
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-        h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("link, retry-after, x-rate-limit-remaining, x-request-cost, x-request-id"),
-        );
+    if let Some(o) = origin.as_deref().filter(|_| origin_allowed) {
+        layers::cors_headers(h, o);
     }
     if let Some(SetSealedCookie(v)) = resp.extensions_mut().remove::<SetSealedCookie>() {
         let hv = cookie.header(&v, config.cookie_max_age.as_secs());
