@@ -124,6 +124,8 @@ pub struct RelayConfig {
     pub write_stall_timeout: Duration,
     pub connection_lifetime: Duration,
     pub shutdown_timeout: Duration,
+    /// CSP `frame-ancestors` sources on every response (`RELAY_FRAME_ANCESTORS`, `'none'`).
+    pub frame_ancestors: String,
 }
 
 pub const VARIABLES: &[&str] = &[
@@ -158,6 +160,7 @@ pub const VARIABLES: &[&str] = &[
     "RELAY_WRITE_STALL_TIMEOUT_MS",
     "RELAY_CONNECTION_LIFETIME_SECS",
     "RELAY_SHUTDOWN_TIMEOUT_MS",
+    "RELAY_FRAME_ANCESTORS",
 ];
 
 impl RelayConfig {
@@ -336,6 +339,9 @@ impl RelayConfig {
             write_stall_timeout: Duration::from_millis(num("RELAY_WRITE_STALL_TIMEOUT_MS", 10_000, 1)?),
             connection_lifetime: Duration::from_secs(num("RELAY_CONNECTION_LIFETIME_SECS", 300, 1)?),
             shutdown_timeout: Duration::from_millis(num("RELAY_SHUTDOWN_TIMEOUT_MS", 20_000, 0)?),
+            frame_ancestors: crate::layers::parse_frame_ancestors(&split_list(
+                get("RELAY_FRAME_ANCESTORS").as_deref().unwrap_or("'none'"),
+            ))?,
         })
     }
 
@@ -560,6 +566,7 @@ mod tests {
             ("LTI_PRIVATE_KEY_FILE", Some("/nonexistent/key.pem")),
             ("RELAY_UPSTREAM_TIMEOUT_MS", Some("soon")),
             ("RELAY_BODY_TIMEOUT_MS", Some("0")),
+            ("RELAY_FRAME_ANCESTORS", Some("https://a.example; script-src *")),
             ("RELAY_MAX_CONNECTIONS_PER_IP", Some("0")),
             // A caller token without a key (the key is what enables /lti/token).
             ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),

@@ -41,6 +41,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
 
 /// The OpenAPI 3 document of protocol v1, served at `GET /openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
@@ -189,9 +190,15 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/api/v1/{*path}", any(proxy::proxy));
     #[cfg(feature = "test-hooks")]
-    let relay = relay.route("/__test/stats", get(test_stats)).route("/__test/reset", post(test_reset));
-    let relay =
-        relay.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard)).with_state(state.clone());
+    let relay = relay
+        .route("/__test/stats", get(test_stats))
+        .route("/__test/reset", post(test_reset))
+        .route("/__test/panic", get(test_panic));
+    let relay = relay
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state.clone());
     let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
     for (mount, dir) in &config.static_mounts {
         app = app.nest_service(mount, tower_http::services::ServeDir::new(dir));
@@ -199,7 +206,10 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    app.layer(middleware::from_fn_with_state(state, layers::rate_limit)).layer(middleware::map_response(no_store))
+    app.layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn_with_state(state, layers::rate_limit))
+        .layer(middleware::map_response(no_store))
+        .layer(middleware::map_response_with_state(layers::frame_ancestors_csp(&config), layers::security_headers))
 }
 
 async fn no_store(mut resp: Response) -> Response {
@@ -222,6 +232,12 @@ async fn not_found() -> RelayError {
 #[cfg(feature = "test-hooks")]
 async fn test_stats(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     axum::Json(state.stats.snapshot())
+}
+
+/// A handler that panics, to show what a panic answers (S16).
+#[cfg(feature = "test-hooks")]
+async fn test_panic() -> RelayError {
+    panic!("test panic")
 }
 
 #[cfg(feature = "test-hooks")]
@@ -329,10 +345,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
             if origin_allowed {
                 let mut r = StatusCode::NO_CONTENT.into_response();
                 let h = r.headers_mut();
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
-                );
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, layers::allow_methods(config, &route));
                 h.insert(
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
                     HeaderValue::from_static("authorization, content-type, accept, x-canvas-relay, if-none-match"),
