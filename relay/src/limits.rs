@@ -3,7 +3,7 @@
 //! The table is split into shards, each with its own lock and its own share of the size bound, so
 //! a full table costs one shard scan (at most `MAX_TRACKED / SHARDS` entries), never the whole
 //! table under one lock, and a new client is never refused because the table is full: the least
-//! recently seen bucket of its shard makes room (S6). `governor`'s keyed limiter was considered: its
+//! recently seen buckets of its shard make room (S6). `governor`'s keyed limiter was considered: its
 //! store is unbounded and its only eviction (`retain_recent`) walks every shard, so bounding it
 //! would need that full walk on the request path or a timer task; this is 100 lines instead.
 
@@ -77,17 +77,20 @@ impl RateLimiter {
     }
 
     /// Forgets the clients of one shard whose bucket has refilled (they lose nothing); if none
-    /// has, forgets the least recently seen one (it gets a full bucket back: lenient, but the
-    /// table stays bounded and new clients are served).
+    /// has, the least recently seen eighth of the shard (they get a full bucket back: lenient,
+    /// but the table stays bounded, new clients are served, and the scan is paid once per
+    /// `PER_SHARD / 8` new clients).
     fn make_room(&self, buckets: &mut HashMap<IpAddr, Bucket>, now: Instant) {
         let (cap, rate) = (self.capacity, self.per_sec);
         buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < cap);
         if buckets.len() < PER_SHARD {
             return;
         }
-        let oldest = buckets.iter().min_by_key(|(_, b)| b.at).map(|(k, _)| *k);
-        if let Some(k) = oldest {
-            buckets.remove(&k);
+        let mut by_age: Vec<(Instant, IpAddr)> = buckets.iter().map(|(k, b)| (b.at, *k)).collect();
+        let evict = PER_SHARD / 8;
+        by_age.select_nth_unstable(evict - 1);
+        for (_, k) in &by_age[..evict] {
+            buckets.remove(k);
         }
         let minute = now.duration_since(self.started).as_secs() / 60;
         if self.last_full_warning.swap(minute, Ordering::Relaxed) != minute {
