@@ -193,3 +193,40 @@ async fn a_slow_reader_loses_its_slot_after_the_connection_lifetime() {
     assert_eq!(served, Some(200), "the slow reader kept its slot past its lifetime");
     reader.abort();
 }
+
+#[test]
+fn connection_settings_have_defaults_and_a_proxy_lifts_the_per_address_cap() {
+    let load = |extra: &[(&str, &str)]| {
+        let mut vars = std::collections::HashMap::from([
+            ("CANVAS_URL", "https://canvas.example.edu".to_string()),
+            ("CANVAS_CLIENT_ID", CLIENT_ID.to_string()),
+            ("CANVAS_CLIENT_SECRET", SECRET.to_string()),
+            ("CANVAS_REDIRECT_URI", REDIRECT.to_string()),
+            ("RELAY_ALLOWED_ORIGINS", ORIGIN.to_string()),
+            ("RELAY_COOKIE_KEYS", format!("k1:{}", b64(&[1; 32]))),
+        ]);
+        vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        canvas_oauth_relay::RelayConfig::from_lookup(|n| vars.get(n).cloned()).unwrap()
+    };
+    let c = load(&[]);
+    assert_eq!(
+        (c.max_connections, c.max_connections_per_ip, c.write_stall_timeout, c.connection_lifetime, c.shutdown_timeout),
+        (1024, 64, Duration::from_secs(10), Duration::from_secs(300), Duration::from_secs(20))
+    );
+    assert_eq!(c.frame_ancestors, "'none'");
+    // Behind a proxy every connection comes from the proxy.
+    assert!(load(&[("RELAY_TRUSTED_PROXY_HOPS", "1")]).max_connections_per_ip >= 1 << 20);
+    let c = load(&[
+        ("RELAY_TRUSTED_PROXY_HOPS", "1"),
+        ("RELAY_MAX_CONNECTIONS_PER_IP", "200"),
+        ("RELAY_WRITE_STALL_TIMEOUT_MS", "2500"),
+        ("RELAY_CONNECTION_LIFETIME_SECS", "60"),
+        ("RELAY_SHUTDOWN_TIMEOUT_MS", "0"),
+        ("RELAY_FRAME_ANCESTORS", "'self' https://*.instructure.com"),
+    ]);
+    assert_eq!(c.max_connections_per_ip, 200);
+    assert_eq!(c.write_stall_timeout, Duration::from_millis(2500));
+    assert_eq!(c.connection_lifetime, Duration::from_secs(60));
+    assert_eq!(c.shutdown_timeout, Duration::ZERO);
+    assert_eq!(c.frame_ancestors, "'self' https://*.instructure.com");
+}

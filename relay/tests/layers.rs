@@ -137,3 +137,10 @@ async fn a_handler_panic_answers_an_oauth_500_and_keeps_serving() {
     assert!(!b.to_string().contains("test panic"), "the panic message is not echoed: {b}");
     assert_eq!(c.get(format!("{relay}/health")).send().await.unwrap().status(), 200);
 }
+
+#[cfg(not(feature = "test-hooks"))]
+#[tokio::test]
+async fn the_panic_hook_is_absent_without_the_feature() {
+    let relay = start_relay(config("http://127.0.0.1:9", CLIENT_ID, SECRET)).await;
+    assert_eq!(client().get(format!("{relay}/__test/panic")).send().await.unwrap().status(), 404);
+}
