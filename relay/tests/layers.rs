@@ -52,6 +52,29 @@ async fn every_route_is_rate_limited_per_client_and_per_ipv6_slash_64() {
     assert_eq!(get(&c, format!("{relay}/app.js"), "203.0.113.7").send().await.unwrap().status(), 200);
 }
 
+#[tokio::test]
+async fn an_oversized_body_flood_from_one_ipv6_slash_64_is_limited_as_one_client() {
+    let canvas = fake(|_| json_resp(200, token_body("at", Some("rt")))).await;
+    let mut cfg = config(&canvas.url, CLIENT_ID, SECRET);
+    cfg.rate_limit_per_minute = 5;
+    cfg.trusted_proxy_hops = 1;
+    let relay = start_relay(cfg).await;
+    let c = client();
+    let big = serde_json::json!({"code": "c".repeat(9000), "code_verifier": VERIFIER});
+    let mut counts = std::collections::BTreeMap::new();
+    for i in 0..30 {
+        let r = json_post(&c, &format!("{relay}/token"), big.clone())
+            .header("x-forwarded-for", format!("2001:db8:7:7::{i:x}"))
+            .send()
+            .await
+            .unwrap();
+        *counts.entry(r.status().as_u16()).or_insert(0) += 1;
+    }
+    // 30 addresses, one /64: five 413s, then refused before the body is read.
+    assert_eq!(counts, std::collections::BTreeMap::from([(413, 5), (429, 25)]));
+    assert_eq!(canvas.count(), 0);
+}
+
 fn assert_browser_headers(r: &reqwest::Response, what: &str, frame_ancestors: &str) {
     let h = r.headers();
     assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
