@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt as _;
 
-/// Refused connections drained at once (see `refuse`).
+/// How many refused connections may wait for their request head and answer at once (`refuse`).
 const LINGERING: usize = 256;
 
 /// hyper's read and write buffers per connection (its default is about 400 KiB): enough for any
@@ -40,8 +40,8 @@ pub async fn serve_with_shutdown(
     let per_client = PerClient::new(config.max_connections_per_ip);
     let (stop_tx, stop_rx) = watch::channel(false);
     let busy = refusal("503 Service Unavailable", "temporarily_unavailable", "the relay is at its connection limit");
-    let lingering = Arc::new(Semaphore::new(LINGERING));
     let greedy = refusal("429 Too Many Requests", "rate_limited", "too many connections from this address");
+    let lingering = Arc::new(Semaphore::new(LINGERING));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
