@@ -231,7 +231,7 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
       RELAY_COOKIE_KEYS: `k1:${randomBytes(32).toString("base64")}`,
       RELAY_RATE_LIMIT_PER_MINUTE: "1000000000", RELAY_LOG: "warn",
       ...(inflight ? { RELAY_MAX_INFLIGHT: String(inflight) } : {}),
-      RELAY_MAX_CONNECTIONS: "4096",
+      RELAY_MAX_CONNECTIONS: "4096", RELAY_MAX_CONNECTIONS_PER_IP: "4096",
     });
     // Both relays share one cookie key so the same cookies open in either.
     const env1 = relayEnv(relayPort, null);

@@ -17,9 +17,11 @@
 mod canvas;
 mod coalesce;
 pub mod config;
+mod conn;
 mod cookie;
 mod error;
 mod handlers;
+mod layers;
 mod limits;
 pub mod lti;
 mod proxy;
@@ -31,7 +33,7 @@ mod upstream;
 
 pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
 pub use error::RelayError;
-pub use server::serve;
+pub use server::{serve, serve_with_shutdown};
 
 pub(crate) use self::cookie::CookieSpec;
 
@@ -46,6 +48,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
 
 /// The OpenAPI 3 document of protocol v1, served at `GET /openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
@@ -137,8 +140,15 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/api/v1/{*path}", any(proxy::proxy));
     #[cfg(feature = "test-hooks")]
-    let relay = relay.route("/__test/stats", get(test_stats)).route("/__test/reset", post(test_reset));
-    let relay = relay.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard)).with_state(state);
+    let relay = relay
+        .route("/__test/stats", get(test_stats))
+        .route("/__test/reset", post(test_reset))
+        .route("/__test/panic", get(test_panic));
+    let relay = relay
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state.clone());
     let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
     for (mount, dir) in &config.static_mounts {
         app = app.nest_service(mount, tower_http::services::ServeDir::new(dir));
@@ -146,7 +156,10 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    app.layer(middleware::map_response(no_store))
+    app.layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::from_fn_with_state(state, layers::rate_limit))
+        .layer(middleware::map_response(no_store))
+        .layer(middleware::map_response_with_state(layers::frame_ancestors_csp(&config), layers::security_headers))
 }
 
 async fn no_store(mut resp: Response) -> Response {
@@ -169,6 +182,12 @@ async fn not_found() -> RelayError {
 #[cfg(feature = "test-hooks")]
 async fn test_stats(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     axum::Json(state.stats.snapshot())
+}
+
+/// A handler that panics, to show what a panic answers (S16).
+#[cfg(feature = "test-hooks")]
+async fn test_panic() -> RelayError {
+    panic!("test panic")
 }
 
 #[cfg(feature = "test-hooks")]
@@ -219,7 +238,7 @@ fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
 }
 
 /// Every relay request passes here: request id, log line, Cache-Control, CORS (R4),
-/// origin and header checks (R4), rate limit (R6), cookie setting (R3).
+/// origin and header checks (R4), cookie setting (R3). The rate limit (R6) is `layers::rate_limit`.
 async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id();
@@ -248,9 +267,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     if let Some(c) = counter.filter(|_| method != Method::OPTIONS) {
         c.fetch_add(1, Ordering::Relaxed);
     }
-    let open_route =
-        matches!(route.as_str(), "/health" | "/jwks.json" | "/openapi.json") || route.starts_with("/__test/");
-
     let checked: Result<(), RelayError> = (|| {
         if origin.is_some() && !origin_allowed {
             return Err(RelayError::forbidden("origin not allowed"));
@@ -270,9 +286,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
                 return Err(RelayError::forbidden("the X-Canvas-Relay: 1 header is required"));
             }
         }
-        if !open_route && counter.is_some() {
-            state.limiter.check(client_addr(config, &req)).map_err(RelayError::rate_limited)?;
-        }
         Ok(())
     })();
 
@@ -282,10 +295,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
             if origin_allowed {
                 let mut r = StatusCode::NO_CONTENT.into_response();
                 let h = r.headers_mut();
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
-                );
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, layers::allow_methods(config, &route));
                 h.insert(
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
                     HeaderValue::from_static("authorization, content-type, accept, x-canvas-relay, if-none-match"),
@@ -303,14 +313,8 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
     h.insert("x-request-id", HeaderValue::from_str(&id).expect("hex"));
-    if origin_allowed {
-        let o = HeaderValue::from_str(origin.as_deref().unwrap_or_default()).expect("validated origin");
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-        h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("link, retry-after, x-rate-limit-remaining, x-request-cost, x-request-id"),
-        );
+    if let Some(o) = origin.as_deref().filter(|_| origin_allowed) {
+        layers::cors_headers(h, o);
     }
     if let Some(SetSealedCookie(v)) = resp.extensions_mut().remove::<SetSealedCookie>() {
         let hv = cookie.header(&v, config.cookie_max_age.as_secs());

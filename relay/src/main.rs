@@ -37,8 +37,33 @@ async fn main() {
     };
     let addr = listener.local_addr().expect("bound address");
     println!("canvas-oauth-relay listening on http://{addr}");
-    if let Err(e) = canvas_oauth_relay::serve(listener, config).await {
+    if let Err(e) = canvas_oauth_relay::serve_with_shutdown(listener, config, stop_signal()).await {
         eprintln!("canvas-oauth-relay: {e}");
         std::process::exit(1);
     }
+    tracing::info!("stopped");
+}
+
+/// SIGTERM (what container runtimes and systemd send) or Ctrl-C: stop accepting, let in-flight
+/// requests finish within `RELAY_SHUTDOWN_TIMEOUT_MS`, exit 0.
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: no new connections, finishing requests in progress");
 }

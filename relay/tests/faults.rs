@@ -182,6 +182,7 @@ async fn many_concurrent_clients_during_an_outage() {
     let mut cfg = config(&f.url, CLIENT_ID, SECRET);
     cfg.max_inflight = 8;
     cfg.upstream_timeout = Duration::from_millis(800);
+    cfg.max_connections_per_ip = 1024; // 200 clients, all from 127.0.0.1
     let relay = start_relay(cfg).await;
     let c = client();
     let started = Instant::now();

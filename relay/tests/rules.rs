@@ -396,8 +396,8 @@ async fn r6_limits() {
         }
     }
     assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
-    // The health check is not limited.
-    assert_eq!(c.get(format!("{limited}/health")).send().await.unwrap().status(), 200);
+    // Every route counts, the health check included (S1).
+    assert_eq!(c.get(format!("{limited}/health")).send().await.unwrap().status(), 429);
     // In-flight cap: with one slot held by a slow call, the next waits then gets 503.
     let slow = fake(|_| json_resp(200, token_body("at", Some("rt")))).await;
     slow.set_delay(Duration::from_millis(2600));

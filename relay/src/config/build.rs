@@ -89,6 +89,7 @@ impl TryFrom<RawConfig> for RelayConfig {
             t => t,
         };
         let max_api_body = count("RELAY_MAX_API_BODY", raw.relay_max_api_body, 256 * 1024, 0)?;
+        let trusted_proxy_hops = count("RELAY_TRUSTED_PROXY_HOPS", raw.relay_trusted_proxy_hops, 0, 0)?;
         Ok(Self {
             canvas_url: canvas.url,
             client_id: client_id.0,
@@ -124,7 +125,7 @@ impl TryFrom<RawConfig> for RelayConfig {
             max_inflight: count("RELAY_MAX_INFLIGHT", raw.relay_max_inflight, 64, 1)? as usize,
             rate_limit_per_minute: count("RELAY_RATE_LIMIT_PER_MINUTE", raw.relay_rate_limit_per_minute, 300, 1)?
                 .min(u32::MAX as u64) as u32,
-            trusted_proxy_hops: count("RELAY_TRUSTED_PROXY_HOPS", raw.relay_trusted_proxy_hops, 0, 0)? as usize,
+            trusted_proxy_hops: trusted_proxy_hops as usize,
             max_body: 8 * 1024,
             max_api_body: max_api_body as usize,
             api_body_budget: count(
@@ -145,6 +146,34 @@ impl TryFrom<RawConfig> for RelayConfig {
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_millis(count("RELAY_BODY_TIMEOUT_MS", raw.relay_body_timeout_ms, 10_000, 1)?),
             max_connections: count("RELAY_MAX_CONNECTIONS", raw.relay_max_connections, 1024, 1)? as usize,
+            // Behind a proxy every connection comes from the proxy: no per-address cap by default.
+            max_connections_per_ip: count(
+                "RELAY_MAX_CONNECTIONS_PER_IP",
+                raw.relay_max_connections_per_ip,
+                if trusted_proxy_hops == 0 { 64 } else { u32::MAX as u64 },
+                1,
+            )? as usize,
+            write_stall_timeout: Duration::from_millis(count(
+                "RELAY_WRITE_STALL_TIMEOUT_MS",
+                raw.relay_write_stall_timeout_ms,
+                10_000,
+                1,
+            )?),
+            connection_lifetime: Duration::from_secs(count(
+                "RELAY_CONNECTION_LIFETIME_SECS",
+                raw.relay_connection_lifetime_secs,
+                300,
+                1,
+            )?),
+            shutdown_timeout: Duration::from_millis(count(
+                "RELAY_SHUTDOWN_TIMEOUT_MS",
+                raw.relay_shutdown_timeout_ms,
+                20_000,
+                0,
+            )?),
+            frame_ancestors: crate::layers::parse_frame_ancestors(
+                &raw.relay_frame_ancestors.map_or_else(|| vec!["'none'".to_string()], |List(s)| s),
+            )?,
             session: SessionConfig::from_settings(
                 raw.relay_session_max_age_secs,
                 raw.relay_token_deadline_ms,

@@ -134,6 +134,13 @@ pub struct RelayConfig {
     /// Deadline for reading a request body (`RELAY_BODY_TIMEOUT_MS`, 10 s) → 408 (R6: slow clients).
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// Connection limits of `serve()` (S1); see relay/README.md.
+    pub max_connections_per_ip: usize,
+    pub write_stall_timeout: Duration,
+    pub connection_lifetime: Duration,
+    pub shutdown_timeout: Duration,
+    /// CSP `frame-ancestors` sources on every response (`RELAY_FRAME_ANCESTORS`, `'none'`).
+    pub frame_ancestors: String,
     /// The session's absolute cap, the /token deadline and sign-out retries.
     pub session: SessionConfig,
 }

@@ -49,6 +49,11 @@ pub(super) struct RawConfig {
     pub relay_token_deadline_ms: Option<Setting<Count>>,
     pub relay_revoke_retry_attempts: Option<Setting<Count>>,
     pub relay_revoke_retry_delay_ms: Option<Setting<Count>>,
+    pub relay_max_connections_per_ip: Option<Setting<Count>>,
+    pub relay_write_stall_timeout_ms: Option<Setting<Count>>,
+    pub relay_connection_lifetime_secs: Option<Setting<Count>>,
+    pub relay_shutdown_timeout_ms: Option<Setting<Count>>,
+    pub relay_frame_ancestors: Option<List<String>>,
 }
 
 /// `RELAY_LISTEN`: `ADDRESS:PORT`.

@@ -48,6 +48,8 @@ fn each_error_names_its_variable() {
         ("LTI_PRIVATE_KEY_FILE", Some("/nonexistent/key.pem")),
         ("RELAY_UPSTREAM_TIMEOUT_MS", Some("soon")),
         ("RELAY_BODY_TIMEOUT_MS", Some("0")),
+        ("RELAY_FRAME_ANCESTORS", Some("https://a.example; script-src *")),
+        ("RELAY_MAX_CONNECTIONS_PER_IP", Some("0")),
         // A caller token without a key (the key is what enables /lti/token).
         ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),
     ];
