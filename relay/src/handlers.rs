@@ -205,7 +205,7 @@ type RefreshResult = Arc<Result<Refreshed, RelayError>>;
 type SharedRefresh = Shared<BoxFuture<'static, RefreshResult>>;
 
 /// Concurrent refreshes of one refresh token within this process make one Canvas call
-/// (Canvas kills the previous access token on every refresh: canvas-oauth2.md §7.6).
+/// (Canvas kills the previous access token on every refresh: docs/canvas.md §7.6).
 /// A finished success is shared for `refresh_coalesce_window` with late callers too.
 #[derive(Default)]
 pub(crate) struct Coalescer {
