@@ -1,5 +1,6 @@
-// Completes the package.json that wasm-pack writes into pkg/.
-import { readFileSync, writeFileSync } from "node:fs";
+// Completes the package.json that wasm-pack writes into pkg/, and replaces the repository README that
+// wasm-pack copies there with the package's own (docs/npm-readme.md, written for SPA developers).
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 
 const path = new URL("../pkg/package.json", import.meta.url);
 const pkg = JSON.parse(readFileSync(path, "utf8"));
@@ -11,3 +12,4 @@ for (const key of ["name", "version", "description", "license", "repository", "t
   if (!pkg[key]) throw new Error(`pkg/package.json lacks ${key}`);
 }
 writeFileSync(path, JSON.stringify(pkg, null, 2) + "\n");
+copyFileSync(new URL("../docs/npm-readme.md", import.meta.url), new URL("../pkg/README.md", import.meta.url));

@@ -8,6 +8,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh
 
+step "docs: every rule ID and Canvas section cited is defined in docs/, links stay in the repository"
+node scripts/check-doc-ids.mjs
+
 step "dependencies: licenses, sources and banned crates (cargo deny, deny.toml)"
 cargo deny --workspace check bans licenses sources
 

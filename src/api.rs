@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
 /// Canvas's answer for a token it does not accept, which includes an hourly-expired one
-/// (canvas-oauth2.md §6.3): the only 401 that is worth one refresh.
+/// (docs/canvas.md §6.3): the only 401 that is worth one refresh.
 const INVALID_TOKEN: &str = "Invalid access token.";
 
 #[wasm_bindgen(

@@ -1,4 +1,4 @@
-//! `CanvasAuth`: sign-in, callback, session, refresh and sign-out (design.md "JavaScript API").
+//! `CanvasAuth`: sign-in, callback, session, refresh and sign-out (the JavaScript API: `docs/npm-readme.md`).
 
 use crate::config::Config;
 use crate::error::{js_error, string_arg};

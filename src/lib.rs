@@ -1,4 +1,4 @@
-//! canvas-oauth for the browser: the JavaScript API of `shared/design.md`, compiled to wasm.
+//! canvas-oauth for the browser: the JavaScript API of `docs/npm-readme.md`, compiled to wasm.
 //! Thin bindings: protocol logic lives in `canvas-oauth-core`.
 
 mod api;

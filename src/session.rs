@@ -7,7 +7,7 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 pub(crate) struct Session {
-    /// `None` for a userinfo-only grant (canvas-oauth2.md §3.6).
+    /// `None` for a userinfo-only grant (docs/canvas.md §3.6).
     pub token: Option<String>,
     pub expires_at_ms: Option<f64>,
     /// When to refresh: expiry minus the margin.

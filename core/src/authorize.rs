@@ -1,4 +1,4 @@
-//! The Canvas authorization request, `GET /login/oauth2/auth` (canvas-oauth2.md §2; RFC 6749 §4.1.1).
+//! The Canvas authorization request, `GET /login/oauth2/auth` (docs/canvas.md §2; RFC 6749 §4.1.1).
 
 use crate::encoding::form_encode_into;
 use crate::error::{config_invalid, invalid_argument, Error};

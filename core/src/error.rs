@@ -111,7 +111,7 @@ impl ErrorCode {
         }
     }
 
-    /// Maps an `error` value from Canvas's authorization redirect (canvas-oauth2.md §2.2–2.6).
+    /// Maps an `error` value from Canvas's authorization redirect (docs/canvas.md §2.2–2.6).
     /// Anything Canvas is not known to send becomes [`ErrorCode::AuthorizationError`] (L3).
     pub fn from_authorization_error(error: &str) -> Self {
         match error {

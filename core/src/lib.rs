@@ -1,4 +1,4 @@
-//! Sans-I/O protocol logic for signing in with Canvas LMS OAuth2 (see `shared/design.md`).
+//! Sans-I/O protocol logic for signing in with Canvas LMS OAuth2 (see README.md, "Layout").
 //!
 //! Nothing here does I/O or reads a clock or a random source: the browser library and the
 //! relay pass those in, which is what lets every rule be tested natively and fuzzed.

@@ -48,7 +48,7 @@ impl PkceVerifier {
     }
 
     /// Accepts a verifier only in the RFC 7636 §4.1 form. Canvas itself checks neither
-    /// length nor charset (canvas-oauth2.md §2.5); we do, so a bad verifier fails here.
+    /// length nor charset (docs/canvas.md §2.5); we do, so a bad verifier fails here.
     pub fn parse(value: &str) -> Result<Self, Error> {
         check_verifier(value)?;
         Ok(Self(value.into()))

@@ -1,5 +1,5 @@
-//! Token responses in Canvas's shapes (canvas-oauth2.md §3.3–3.6) and relay protocol v1
-//! bodies (design.md). The relay and the browser library share these so the protocol
+//! Token responses in Canvas's shapes (docs/canvas.md §3.3–3.6) and relay protocol v1
+//! bodies (docs/protocol.md). The relay and the browser library share these so the protocol
 //! cannot drift. Parsing is strict where RFC 6749 §5.1 asks (L12); unknown fields are ignored.
 
 use crate::callback::plain_text;

@@ -1,4 +1,4 @@
-//! Calls to Canvas's token endpoint (canvas-oauth2.md §3, §4): code exchange, refresh and
+//! Calls to Canvas's token endpoint (docs/canvas.md §3, §4): code exchange, refresh and
 //! revocation. The client secret is added here and nowhere else in the session routes.
 //! Error descriptions are the relay's own fixed text (S5): Canvas's `error_description` is used
 //! to classify, never passed on.

@@ -1,5 +1,5 @@
 //! Refresh single-flight: concurrent refreshes of one refresh token within this process make one
-//! Canvas call (Canvas kills the previous access token on every refresh: canvas-oauth2.md §7.6).
+//! Canvas call (Canvas kills the previous access token on every refresh: docs/canvas.md §7.6).
 //! A finished success is shared for `refresh_coalesce_window` with late callers too.
 
 use crate::canvas::{self, Refreshed};

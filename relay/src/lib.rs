@@ -1,5 +1,5 @@
 //! canvas-oauth-relay: the token-mediating backend of canvas-oauth (relay protocol v1,
-//! `shared/design.md`; rules R1–R8, `shared/security.md`).
+//! `docs/protocol.md`; rules R1–R8, `docs/security.md`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

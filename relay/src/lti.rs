@@ -1,4 +1,4 @@
-//! LTI Advantage client_credentials (R8, canvas-oauth2.md §3.5): the relay signs the RS256
+//! LTI Advantage client_credentials (R8, docs/canvas.md §3.5): the relay signs the RS256
 //! assertion itself and publishes its public key.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -2,7 +2,7 @@
 //!
 //! The refresh token's SHA-256 goes on a bounded, expiring denylist, so any copy of that cookie
 //! is "no session" at this relay at once; the revocation is retried in the background (refresh,
-//! then DELETE, since Canvas revokes only with a valid access token: canvas-oauth2.md §4) with
+//! then DELETE, since Canvas revokes only with a valid access token: docs/canvas.md §4) with
 //! bounded attempts and doubling delays. Both live in this process only: lost on restart, not
 //! shared between replicas (relay/README.md, "Cookie lifecycle").
 

@@ -160,7 +160,7 @@ pub enum TokenOutcome {
     OAuth(OAuthError),
 }
 
-/// Classifies a token-endpoint answer (canvas-oauth2.md §3, §7): 200 parsed strictly; 400/401
+/// Classifies a token-endpoint answer (docs/canvas.md §3, §7): 200 parsed strictly; 400/401
 /// OAuth JSON errors returned for the route to map; throttling → 503; anything else → 502.
 pub fn token_outcome(resp: &UpstreamResponse) -> Result<TokenOutcome, RelayError> {
     match resp.status {

@@ -1,4 +1,4 @@
-//! A negative test for each relay rule R1–R8 (shared/security.md). Where nothing should reach
+//! A negative test for each relay rule R1–R8 (docs/security.md). Where nothing should reach
 //! Canvas, a counting fake Canvas proves that nothing did.
 
 mod common;

@@ -1,5 +1,5 @@
 //! `canvas-standin`: a stand-in for Canvas LMS's OAuth2 provider and a few API endpoints,
-//! faithful to `shared/canvas-oauth2.md`. Written independently of `canvas-oauth-core`.
+//! faithful to `docs/canvas.md`. Written independently of `canvas-oauth-core`.
 //!
 //! Run it in-process with [`spawn`] (or [`serve`] on a listener you bound), or as the
 //! `canvas-standin` binary. All state lives in memory.
@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Which Canvas code the stand-in imitates where versions differ (canvas-oauth2.md §7).
+/// Which Canvas code the stand-in imitates where versions differ (docs/canvas.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Behaviour {
     /// The current upstream release (default).
