@@ -156,7 +156,7 @@ pub struct OAuthError {
 
 /// How the token endpoint answered.
 pub enum TokenOutcome {
-    Ok(CanvasTokenResponse),
+    Ok(Box<CanvasTokenResponse>),
     OAuth(OAuthError),
 }
 
@@ -165,7 +165,7 @@ pub enum TokenOutcome {
 pub fn token_outcome(resp: &UpstreamResponse) -> Result<TokenOutcome, RelayError> {
     match resp.status {
         200 => canvas_oauth_core::parse_token_response(&resp.body)
-            .map(TokenOutcome::Ok)
+            .map(|t| TokenOutcome::Ok(Box::new(t)))
             .map_err(|_| RelayError::bad_gateway("Canvas sent an unusable token response").with_upstream(200)),
         400 | 401 => match oauth_error_body(&resp.body) {
             Some(body) => Ok(TokenOutcome::OAuth(OAuthError {

@@ -48,11 +48,11 @@ async fn no_canary_leaks() {
                 _ => json_resp(200, token_body(&format!("CANARYat-{i}"), Some(&format!("CANARYrt-{i}")))),
             }
         } else if path == "/login/oauth2/token" {
-            if i % 3 == 0 { json_resp(401, json!({"errors": {"base": "Invalid access token."}})) } else { json_resp(200, json!({})) }
+            if i.is_multiple_of(3) { json_resp(401, json!({"errors": {"base": "Invalid access token."}})) } else { json_resp(200, json!({})) }
         } else if path == "/login/session_token" {
             json_resp(200, json!({"session_url": format!("{}/courses?session_token=CANARYsession-{i}", s.headers["host"].to_str().map(|h| format!("http://{h}")).unwrap()), "requires_terms_acceptance": false}))
         } else {
-            json_resp(if i % 4 == 0 { 401 } else { 200 }, json!({"id": 1, "name": "x"}))
+            json_resp(if i.is_multiple_of(4) { 401 } else { 200 }, json!({"id": 1, "name": "x"}))
         }
     })
     .await;

@@ -322,7 +322,8 @@ async fn r5_upstream_errors_are_reduced_to_oauth_codes() {
     let (f, relay) = setup().await;
     let c = client();
     let cookie = cookie_from(&relay).await;
-    let cases: Vec<(u16, &str, Box<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>)> = vec![
+    type Answer = Box<dyn Fn(&Seen) -> axum::response::Response + Send + Sync>;
+    let cases: Vec<(u16, &str, Answer)> = vec![
         (
             502,
             "server_error",
