@@ -16,7 +16,8 @@ mod protocol;
 mod record;
 mod secret;
 mod session;
-mod tabs;
+mod signout;
+pub mod tabs;
 mod url;
 
 pub use authorize::{
@@ -37,6 +38,7 @@ pub use protocol::*;
 pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
 pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
+pub use signout::{decode_revoke_answer, Revocation};
 pub use tabs::{decode_peer_message, decode_session_message, PeerMessage};
 pub use url::{safe_return_path, HttpUrl};
 
