@@ -116,7 +116,7 @@ pub fn after_refresh_error(code: ErrorCode) -> AfterRefreshError {
     }
 }
 
-#[cfg(all(test, feature = "json"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{json, Value as J};

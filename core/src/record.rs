@@ -90,14 +90,14 @@ pub(crate) fn invalid(what: &'static str) -> impl Fn() -> Error {
     move || Error::new(ErrorCode::InvalidResponse, what)
 }
 
-#[cfg(feature = "json")]
+#[cfg(any(test, feature = "json"))]
 impl Record for serde_json::Value {
     fn get(&self, key: &str) -> Value<Self> {
         serde_json::Value::get(self, key).map_or(Value::Missing, from_json)
     }
 }
 
-#[cfg(feature = "json")]
+#[cfg(any(test, feature = "json"))]
 fn from_json(value: &serde_json::Value) -> Value<serde_json::Value> {
     use serde_json::Value as J;
     match value {

@@ -43,7 +43,7 @@ pub fn decode_revoke_answer<R: Record>(answer: &R) -> (Revocation, Option<String
     (revocation, answer.get("forward_url").into_text())
 }
 
-#[cfg(all(test, feature = "json"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;

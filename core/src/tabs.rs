@@ -74,7 +74,7 @@ pub fn decode_session_message<R: Record>(message: &R) -> Result<Session<R>, Erro
     Ok(Session { token, expires_at_ms, due_ms, user, canvas_region, scopes, return_to })
 }
 
-#[cfg(all(test, feature = "json"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{json, Value as J};
