@@ -262,3 +262,52 @@ proptest! {
         prop_assert!(!cleaned.contains("access_token"), "{}", cleaned);
     }
 }
+
+/// A store holding one flow, counting lookups.
+struct OneFlow(Option<PendingFlow>, usize);
+impl FlowStore for OneFlow {
+    fn take(&mut self, state: &str) -> Option<PendingFlow> {
+        self.1 += 1;
+        self.0.take_if(|flow| flow.state == state)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// L2–L8 as one property: a malformed URL never reaches the store; an exchange comes only
+    /// from a well-formed code response for the stored state, at the redirect URI's endpoint.
+    #[test]
+    fn check_callback_accepts_only_a_matching_callback(
+        path in prop::sample::select(&["/cb", "/CB", "/cb/", "/other"][..]),
+        host in prop::sample::select(&["app.example", "APP.example", "evil.example"][..]),
+        parts in prop::collection::vec(("(code|state|error|c%6Fde|x|access_token)", "(st8|[a-z0-9%]{0,4})"), 0..6),
+        age in 0.0f64..700_000.0,
+    ) {
+        let query: Vec<String> = parts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let url = format!("https://{host}{path}?{}", query.join("&"));
+        let flow = PendingFlow {
+            state: "st8".into(),
+            verifier: PkceVerifier::from_random(&[1; 32]),
+            redirect_uri: "https://app.example/cb".into(),
+            canvas_origin: "https://canvas.example".into(),
+            created_ms: 1e12 - age,
+            return_to: "/".into(),
+            scopes: Vec::new(),
+        };
+        let mut store = OneFlow(Some(flow), 0);
+        let target = CallbackTarget { canvas_origin: "https://canvas.example", redirect_uri: "https://app.example/cb" };
+        let result = check_callback(&url, &mut store, &target, 1e12);
+        let parsed = parse_callback(&url);
+        if parsed.is_err() {
+            prop_assert_eq!(store.1, 0, "a malformed callback reached the store: {}", url);
+        }
+        if let Ok(exchange) = result {
+            prop_assert!(matches!(parsed, Ok(Callback::Code { ref state, .. }) if state == "st8"), "{}", url);
+            prop_assert!(same_endpoint(&url, "https://app.example/cb"), "{}", url);
+            prop_assert!(path == "/cb" && host != "evil.example" && age <= 600_000.0);
+            let expected = PkceVerifier::from_random(&[1; 32]);
+            prop_assert_eq!(exchange.request.code_verifier.secret(), expected.secret());
+        }
+    }
+}
