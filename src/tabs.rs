@@ -28,22 +28,27 @@ pub(crate) fn has_web_locks() -> bool {
 /// refreshing, S14). Callers check [`has_web_locks`] first.
 pub(crate) async fn with_lock(name: &str, task: impl FnOnce(bool) -> Promise + 'static) -> Result<JsValue, JsValue> {
     let (locks, request) = lock_request().ok_or_else(|| JsValue::from("Web Locks are not available"))?;
+    // One callback for both requests (each distinct closure type costs its own wasm-bindgen
+    // shim): the first asks only if the lock is free, the second waits for it.
     let task = Rc::new(RefCell::new(Some(task)));
-    // First without waiting: a free lock means no other tab is refreshing.
-    let first = task.clone();
-    let if_free = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+    let waited = Rc::new(std::cell::Cell::new(false));
+    let (run, flag) = (task.clone(), waited.clone());
+    let callback = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |lock: JsValue| {
         if lock.is_null() {
             return JsValue::UNDEFINED;
         }
-        let task = first.borrow_mut().take();
-        task.map_or(JsValue::UNDEFINED, |task| task(false).into())
+        let task = run.borrow_mut().take();
+        task.map_or(JsValue::UNDEFINED, |task| task(flag.get()).into())
     });
     let options = object();
     set(&options, "ifAvailable", true);
-    let ran = request.call3(&locks, &name.into(), &options, &if_free)?;
-    let result = JsFuture::from(ran.unchecked_into::<Promise>()).await?;
-    let Some(task) = task.borrow_mut().take() else { return Ok(result) };
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue { task(true).into() });
-    let held: Promise = request.call2(&locks, &name.into(), &callback)?.unchecked_into();
+    let callback_fn: &Function = callback.as_ref().unchecked_ref();
+    let first: Promise = request.call3(&locks, &name.into(), &options, callback_fn)?.unchecked_into();
+    let result = JsFuture::from(first).await?;
+    if task.borrow().is_none() {
+        return Ok(result);
+    }
+    waited.set(true);
+    let held: Promise = request.call2(&locks, &name.into(), callback_fn)?.unchecked_into();
     JsFuture::from(held).await
 }
