@@ -53,7 +53,25 @@ impl Record for Js {
     }
 }
 
+/// Longest array read as a list; no field the decoders read is longer (scopes).
+const MAX_LIST: u32 = 4096;
+
 fn value_of(value: JsValue) -> Value<Js> {
+    if Array::is_array(&value) {
+        // One level only, and bounded: a message can hold an array that contains itself
+        // (structured clone keeps cycles) or millions of items; neither may trap or stall us.
+        let items = Array::from(&value);
+        if items.length() > MAX_LIST {
+            return Value::Other;
+        }
+        return Value::List(
+            items.iter().map(|v| if Array::is_array(&v) { Value::Other } else { scalar_of(v) }).collect(),
+        );
+    }
+    scalar_of(value)
+}
+
+fn scalar_of(value: JsValue) -> Value<Js> {
     if value.is_undefined() {
         Value::Missing
     } else if value.is_null() {
@@ -64,8 +82,6 @@ fn value_of(value: JsValue) -> Value<Js> {
         Value::Number(n)
     } else if let Some(text) = value.as_string() {
         Value::Text(text)
-    } else if Array::is_array(&value) {
-        Value::List(Array::from(&value).iter().map(value_of).collect())
     } else if value.is_object() {
         Value::Object(Js(value))
     } else {

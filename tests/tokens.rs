@@ -367,7 +367,13 @@ fn peer_session(extra: &[(&str, JsValue)]) -> JsValue {
 #[wasm_bindgen_test]
 async fn messages_from_other_tabs_are_revalidated() {
     let auth = auth(&[]);
-    let bad: [(&str, JsValue); 6] = [
+    // Structured clone keeps cycles: an array that contains itself, and one far too long.
+    let cyclic = Array::new();
+    cyclic.push(&cyclic);
+    let long: Array = (0..5000).map(|_| JsValue::from("a")).collect();
+    let bad: [(&str, JsValue); 8] = [
+        ("scopes", cyclic.into()),
+        ("scopes", long.into()),
         ("dueAt", f64::NAN.into()),
         ("expiresAt", f64::INFINITY.into()),
         ("user", "sam".into()),
