@@ -13,6 +13,8 @@ def case_answer(case):
         return as_json(200, GRANT)
     if case == "due-now":
         return as_json(200, {**GRANT, "expires_in": 0})
+    if case == "null-token":  # Canvas's answer for userinfo grants only (S21)
+        return as_json(200, {**GRANT, "access_token": None})
     if case == "empty-token":
         return as_json(200, {**GRANT, "access_token": ""})
     if case == "mac":
@@ -35,6 +37,10 @@ def case_answer(case):
         return as_json(429, {"error": "temporarily_unavailable"})
     if case == "status-401":
         return as_json(401, {"error": "invalid_grant"})
+    if case == "revoke-pending":
+        return as_json(202, {"revocation": "pending"})
+    if case == "revoke-confirmed":
+        return as_json(200, {"revocation": "confirmed", "forward_url": "https://canvas.example/logout"})
     return as_json(404, {"error": "invalid_request"})
 
 class Handler(BaseHTTPRequestHandler):
@@ -62,6 +68,9 @@ class Handler(BaseHTTPRequestHandler):
                 case = "status-429"
             else:
                 case = "due-now"
+        # /revoke-<outcome>: a sign-in that works, and a revoke answered in the new shapes.
+        if case.startswith("revoke-") and parts[-1] != "revoke":
+            case = "ok"
         status, content_type, body = case_answer(case)
         self.send_response(status)
         self.cors()
@@ -82,6 +91,24 @@ class Handler(BaseHTTPRequestHandler):
         # /<case>/api/v1/slow answers only after 3 s: the API timeout tests.
         if self.path.endswith("/api/v1/slow"):
             time.sleep(3)
+        # A page of 5 MiB without Content-Length, and a page whose body stalls after its head:
+        # paginate's size cap and body deadline.
+        if self.path.endswith("/api/v1/huge-page") or self.path.endswith("/api/v1/stalled-page"):
+            self.send_response(200)
+            self.cors()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"1\r\n[\r\n")
+            self.wfile.flush()
+            if self.path.endswith("/stalled-page"):
+                time.sleep(3)
+                return
+            chunk = b"0," * 32768
+            for _ in range(80):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"1\r\n0\r\n1\r\n]\r\n0\r\n\r\n")
+            return
         body = b"[]"
         self.send_response(200)
         self.cors()

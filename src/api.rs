@@ -1,8 +1,15 @@
 //! `auth.fetch` and `auth.paginate`: the Canvas API through the relay's `/api/v1` proxy.
+//!
+//! Deadlines and size caps (L15, S9): `paginate` reads each page itself, through the capped
+//! reader and under the same deadline as the request. `fetch` hands the Response to the
+//! caller, so its deadline covers the response head only: reading the body is the caller's to
+//! bound (their `init.signal` stays attached to it) and the relay caps its size
+//! (`RELAY_MAX_API_RESPONSE`). Keeping our timer on the body would abort a caller that reads it
+//! later, even when it has fully arrived.
 
-use crate::auth::{promise, Inner};
-use crate::error::js_error;
-use crate::js::{get, object, set, window};
+use crate::client::Inner;
+use crate::error::{js_error, window};
+use crate::js::{get, object, promise, set};
 use crate::relay::{read_capped, Deadline};
 use canvas_oauth_core::{is_api_path, next_link, Error, ErrorCode, RELAY_HEADER};
 use js_sys::{Object, Promise, JSON};
@@ -15,6 +22,8 @@ use web_sys::{Request, RequestInit, Response};
 /// Canvas's answer for a token it does not accept, which includes an hourly-expired one
 /// (docs/canvas.md §6.3): the only 401 that is worth one refresh.
 const INVALID_TOKEN: &str = "Invalid access token.";
+/// Largest page `paginate` reads, in bytes: the relay's default `RELAY_MAX_API_RESPONSE`.
+const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 #[wasm_bindgen(
     inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }"
@@ -83,6 +92,11 @@ async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
 }
 
 pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, JsValue> {
+    send_api(inner, path, init).await.map(|(response, _deadline)| response)
+}
+
+/// The API call with the deadline still running, for a caller that goes on to read the body.
+async fn send_api(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<(Response, Deadline), JsValue> {
     let url = api_url(inner, path)?;
     let caller_signal = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
     let token = inner.access_token().await?;
@@ -92,7 +106,7 @@ pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Resu
     let spare = first.clone()?;
     let response = send(&first, &deadline, &caller_signal).await?;
     if !is_invalid_token(&response, &deadline).await {
-        return Ok(response);
+        return Ok((response, deadline));
     }
     drop(deadline);
     // L13: refresh once, retry once, never loop. The retry gets its own deadline.
@@ -102,7 +116,8 @@ pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Resu
     set(&retry_init, "signal", combined_signal(&caller_signal, &deadline));
     let retry = Request::new_with_request_and_init(&spare, &retry_init)?;
     retry.headers().set("Authorization", &format!("Bearer {token}"))?;
-    send(&retry, &deadline, &caller_signal).await
+    let response = send(&retry, &deadline, &caller_signal).await?;
+    Ok((response, deadline))
 }
 
 /// The pages of a list, as an async iterator of each page's parsed JSON.
@@ -131,7 +146,7 @@ impl Pages {
                 set(&result, "value", JsValue::UNDEFINED);
                 return Ok(result);
             };
-            let response = fetch(&inner, &path, &JsValue::UNDEFINED).await?;
+            let (response, deadline) = send_api(&inner, &path, &JsValue::UNDEFINED).await?;
             if !response.ok() {
                 let code = match response.status() {
                     401 => ErrorCode::NotSignedIn,
@@ -154,8 +169,9 @@ impl Pages {
                 })?;
                 *next.borrow_mut() = Some(url);
             }
-            let page = JsFuture::from(response.json()?)
-                .await
+            // S9: the page is read capped and under the request's deadline.
+            let text = read_capped(&response, MAX_PAGE_BYTES, &deadline).await.map_err(js_error)?;
+            let page = JSON::parse(&text)
                 .map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a page is not JSON")))?;
             set(&result, "done", false);
             set(&result, "value", page);

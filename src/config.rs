@@ -1,8 +1,9 @@
 //! `new CanvasAuth(options)`: every option checked up front; a bad one throws `config_invalid`
 //! naming the field.
 
-use crate::error::js_error;
-use crate::js::{get, opt_number, opt_string, opt_strings, window};
+use crate::error::{js_error, window};
+use crate::js::get;
+use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl};
 use wasm_bindgen::prelude::*;
 

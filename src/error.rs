@@ -1,7 +1,7 @@
 //! The one error shape thrown to JavaScript: an `Error` with `name === "CanvasAuthError"`,
 //! a stable `code`, and `description` (Canvas's `error_description` where there is one).
 
-use crate::js::{get, set};
+use crate::js::set;
 use canvas_oauth_core::{Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
@@ -34,15 +34,11 @@ pub fn js_error(error: Error) -> JsValue {
     js.into()
 }
 
-/// A string argument, or a CanvasAuthError naming it. `URL` objects are read through `href`.
-pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
-    if let Some(text) = value.as_string() {
-        return Ok(text);
-    }
-    if value.is_object() {
-        if let Some(href) = get(value, "href").as_string() {
-            return Ok(href);
-        }
-    }
-    Err(js_error(Error::new(ErrorCode::InvalidArgument, format!("{name} must be a string"))))
+/// A CanvasAuthError with `code` and a fixed `description`.
+pub(crate) fn err(code: ErrorCode, description: &str) -> JsValue {
+    js_error(Error::new(code, description))
+}
+
+pub(crate) fn window() -> Result<web_sys::Window, JsValue> {
+    web_sys::window().ok_or_else(|| err(ErrorCode::InvalidArgument, "CanvasAuth needs a browser window"))
 }

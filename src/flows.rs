@@ -1,10 +1,11 @@
 //! Pending authorizations in sessionStorage, one entry per `state` (L1): never a fixed key,
-//! so two sign-ins in flight (two tabs, a double click) cannot overwrite each other.
+//! so two sign-ins in flight (two tabs, a double click) cannot overwrite each other. What the
+//! entries hold and how they are checked is core's (`PendingFlow`, `decode_stored_flow`).
 
-use crate::error::js_error;
-use crate::js::{get, window};
-use canvas_oauth_core::{constant_time_eq, flow_expired, json_string_into, Error, ErrorCode};
-use js_sys::{Array, JSON};
+use crate::error::{err, window};
+use crate::js::{get, Js};
+use canvas_oauth_core::{decode_stored_flow, flow_expired, ErrorCode, FlowStore, PendingFlow};
+use js_sys::JSON;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use web_sys::Storage;
@@ -12,22 +13,15 @@ use web_sys::Storage;
 const PREFIX: &str = "canvas-oauth:flow:";
 /// Pending flows kept at most; the oldest go first.
 const MAX_FLOWS: usize = 20;
-
-pub(crate) struct Flow {
-    pub verifier: String,
-    pub redirect_uri: String,
-    pub canvas_origin: String,
-    pub created_ms: f64,
-    pub return_to: String,
-    pub scopes: Vec<String>,
-}
+/// Expired flows are dropped at least this often.
+const RESCAN_MS: f64 = 60_000.0;
 
 fn storage() -> Result<Storage, JsValue> {
     window()?
         .session_storage()
         .ok()
         .flatten()
-        .ok_or_else(|| js_error(Error::new(ErrorCode::InvalidArgument, "sessionStorage is not available")))
+        .ok_or_else(|| err(ErrorCode::InvalidArgument, "sessionStorage is not available"))
 }
 
 /// The pending flows this tab has, as (storage key, created at): sessionStorage belongs to one
@@ -44,11 +38,8 @@ impl FlowIndex {
     }
 }
 
-/// Expired flows are dropped at least this often.
-const RESCAN_MS: f64 = 60_000.0;
-
-/// Stores `flow` under `state`, dropping expired flows and, beyond the cap, the oldest.
-pub(crate) fn save(state: &str, flow: &Flow, now_ms: f64, index: &FlowIndex) -> Result<(), JsValue> {
+/// Stores `flow` under its state, dropping expired flows and, beyond the cap, the oldest.
+pub(crate) fn save(flow: &PendingFlow, now_ms: f64, index: &FlowIndex) -> Result<(), JsValue> {
     let storage = storage()?;
     let mut known = index.known.borrow_mut();
     if now_ms - index.scanned_at.get() > RESCAN_MS {
@@ -60,63 +51,45 @@ pub(crate) fn save(state: &str, flow: &Flow, now_ms: f64, index: &FlowIndex) -> 
         let oldest = (0..known.len()).fold(0, |o, i| if known[i].1 < known[o].1 { i } else { o });
         let _ = storage.remove_item(&known.swap_remove(oldest).0);
     }
-    let key = format!("{PREFIX}{state}");
-    // Written as JSON here rather than built as a JS object: one call across to JS, not eight.
-    let mut text = String::with_capacity(256);
-    let mut field = |name: &str, value: &str| {
-        text.push_str(if text.is_empty() { "{\"" } else { ",\"" });
-        text.push_str(name);
-        text.push_str("\":");
-        json_string_into(&mut text, value);
-    };
-    field("k", state);
-    field("v", &flow.verifier);
-    field("r", &flow.redirect_uri);
-    field("o", &flow.canvas_origin);
-    field("p", &flow.return_to);
-    text.push_str(",\"t\":");
-    text.push_str(&(flow.created_ms as u64).to_string());
-    text.push_str(",\"s\":[");
-    for (i, scope) in flow.scopes.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        json_string_into(&mut text, scope);
-    }
-    text.push_str("]}");
+    let key = format!("{PREFIX}{}", flow.state);
     storage
-        .set_item(&key, &text)
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "sessionStorage is full or blocked")))?;
+        .set_item(&key, &flow.to_json())
+        .map_err(|_| err(ErrorCode::InvalidArgument, "sessionStorage is full or blocked"))?;
     known.push((key, now_ms));
     Ok(())
 }
 
-/// Removes and returns the flow for `state`. Removal comes first, so a second callback with
-/// the same state (reload, back button, a concurrent call) finds nothing (L2).
-pub(crate) fn take(state: &str) -> Result<Option<Flow>, JsValue> {
-    let storage = storage()?;
-    let key = format!("{PREFIX}{state}");
-    let Some(text) = storage.get_item(&key).ok().flatten() else { return Ok(None) };
-    let _ = storage.remove_item(&key);
-    let Ok(value) = JSON::parse(&text) else { return Ok(None) };
-    let stored_state = get(&value, "k").as_string().unwrap_or_default();
-    if !constant_time_eq(stored_state.as_bytes(), state.as_bytes()) {
-        return Ok(None);
+/// sessionStorage as core's [`FlowStore`].
+pub(crate) struct SessionFlows(pub Storage);
+
+impl SessionFlows {
+    pub fn open() -> Result<Self, JsValue> {
+        storage().map(Self)
     }
-    let text = |k| get(&value, k).as_string();
-    let scopes = get(&value, "s");
-    let flow = (|| {
-        Some(Flow {
-            verifier: text("v")?,
-            redirect_uri: text("r")?,
-            canvas_origin: text("o")?,
-            created_ms: get(&value, "t").as_f64()?,
-            return_to: text("p")?,
-            scopes: Array::is_array(&scopes)
-                .then(|| Array::from(&scopes).iter().filter_map(|s| s.as_string()).collect())?,
-        })
-    })();
-    Ok(flow)
+}
+
+impl FlowStore for SessionFlows {
+    /// Removal comes first, so a second callback with the same state (reload, back button,
+    /// a concurrent call) finds nothing (L2). An entry that does not decode is none.
+    fn take(&mut self, state: &str) -> Option<PendingFlow> {
+        let key = format!("{PREFIX}{state}");
+        let text = self.0.get_item(&key).ok().flatten()?;
+        let _ = self.0.remove_item(&key);
+        decode_stored_flow(&Js(JSON::parse(&text).ok()?)).ok()
+    }
+}
+
+/// Removes every pending flow of this tab, verifiers included (S12: on sign-out).
+pub(crate) fn clear(index: &FlowIndex) {
+    let Ok(storage) = storage() else { return };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key.starts_with(PREFIX))
+        .collect();
+    for key in keys {
+        let _ = storage.remove_item(&key);
+    }
+    index.known.borrow_mut().clear();
 }
 
 /// Reads every pending flow in storage, removing the expired ones.

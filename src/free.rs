@@ -1,8 +1,10 @@
 //! The free functions: `createState`, `parseCallback`, `pkceChallenge`.
 
-use crate::error::{js_error, string_arg};
+use crate::error::js_error;
 use crate::js::set;
-use canvas_oauth_core::{Callback, Error, ErrorCode, State, RANDOM_BYTES};
+use crate::options::string_arg;
+use crate::random::random_bytes;
+use canvas_oauth_core::{Callback, State};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -25,26 +27,6 @@ export type CallbackResult = CallbackCode | CallbackError;
 #[wasm_bindgen(js_name = createState)]
 pub fn create_state() -> Result<String, JsValue> {
     Ok(State::from_random(&random_bytes()?).as_str().to_owned())
-}
-
-/// Fills `bytes` from `crypto.getRandomValues`; there is no fallback (L1).
-fn fill_random(bytes: &mut [u8]) -> Result<(), JsValue> {
-    getrandom::fill(bytes)
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "crypto.getRandomValues is not available")))
-}
-
-/// Two independent random values from one `crypto.getRandomValues` call (state and verifier).
-pub(crate) fn random_pair() -> Result<([u8; RANDOM_BYTES], [u8; RANDOM_BYTES]), JsValue> {
-    let mut bytes = [0u8; 2 * RANDOM_BYTES];
-    fill_random(&mut bytes)?;
-    let (a, b) = bytes.split_at(RANDOM_BYTES);
-    Ok((a.try_into().unwrap_or_default(), b.try_into().unwrap_or_default()))
-}
-
-pub(crate) fn random_bytes() -> Result<[u8; RANDOM_BYTES], JsValue> {
-    let mut bytes = [0u8; RANDOM_BYTES];
-    fill_random(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// Reads an authorization response from `url` (a string or `URL`) under rules L3–L6.

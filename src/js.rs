@@ -1,9 +1,10 @@
-//! Small helpers over js-sys for reading and writing plain JavaScript objects.
+//! Small helpers over js-sys: plain objects, promises, timers, and core's [`Record`] view of a
+//! JavaScript value. A leaf module: it knows nothing about CanvasAuthError.
 
-use crate::error::js_error;
-use canvas_oauth_core::{Error, ErrorCode};
-use js_sys::{Object, Reflect};
+use canvas_oauth_core::{Record, Value};
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -18,56 +19,72 @@ pub(crate) fn object() -> JsValue {
     Object::new().into()
 }
 
-/// An optional string field: absent (`undefined`/`null`) is `None`, another type an error.
-pub(crate) fn opt_string(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<String>, JsValue> {
-    let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value.as_string().map(Some).ok_or_else(|| js_error(Error::new(code, format!("{key} must be a string"))))
-}
-
-pub(crate) fn opt_bool(options: &JsValue, key: &str, code: ErrorCode) -> Result<bool, JsValue> {
-    let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(false);
-    }
-    value.as_bool().ok_or_else(|| js_error(Error::new(code, format!("{key} must be true or false"))))
-}
-
-/// An optional number within `range` (inclusive).
-pub(crate) fn opt_number(options: &JsValue, key: &str, default: f64, range: (f64, f64)) -> Result<f64, JsValue> {
-    let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(default);
-    }
-    match value.as_f64() {
-        Some(n) if n >= range.0 && n <= range.1 => Ok(n),
-        _ => Err(js_error(Error::new(
-            ErrorCode::ConfigInvalid,
-            format!("{key} must be a number from {} to {}", range.0 as u64, range.1 as u64),
-        ))),
-    }
-}
-
-/// An optional array of strings.
-pub(crate) fn opt_strings(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<Vec<String>>, JsValue> {
-    let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    let bad = || js_error(Error::new(code, format!("{key} must be an array of strings")));
-    if !js_sys::Array::is_array(&value) {
-        return Err(bad());
-    }
-    js_sys::Array::from(&value).iter().map(|v| v.as_string().ok_or_else(bad)).collect::<Result<_, _>>().map(Some)
-}
-
 pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-pub(crate) fn window() -> Result<web_sys::Window, JsValue> {
-    web_sys::window()
-        .ok_or_else(|| js_error(Error::new(ErrorCode::InvalidArgument, "CanvasAuth needs a browser window")))
+/// Runs an async block as a Promise. Boxed so that `future_to_promise` is compiled once for
+/// every async method, not once per method.
+pub(crate) fn promise<F>(future: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(boxed)
+}
+
+/// Resolves after `ms` milliseconds.
+pub(crate) async fn sleep(ms: f64) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A JavaScript value read by core's decoders (relay answers, storage entries, messages).
+#[derive(Clone)]
+pub(crate) struct Js(pub JsValue);
+
+impl Record for Js {
+    fn get(&self, key: &str) -> Value<Self> {
+        value_of(get(&self.0, key))
+    }
+}
+
+/// Longest array read as a list; no field the decoders read is longer (scopes).
+const MAX_LIST: u32 = 4096;
+
+fn value_of(value: JsValue) -> Value<Js> {
+    if Array::is_array(&value) {
+        // One level only, and bounded: a message can hold an array that contains itself
+        // (structured clone keeps cycles) or millions of items; neither may trap or stall us.
+        let items = Array::from(&value);
+        if items.length() > MAX_LIST {
+            return Value::Other;
+        }
+        return Value::List(
+            items.iter().map(|v| if Array::is_array(&v) { Value::Other } else { scalar_of(v) }).collect(),
+        );
+    }
+    scalar_of(value)
+}
+
+fn scalar_of(value: JsValue) -> Value<Js> {
+    if value.is_undefined() {
+        Value::Missing
+    } else if value.is_null() {
+        Value::Null
+    } else if let Some(b) = value.as_bool() {
+        Value::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        Value::Number(n)
+    } else if let Some(text) = value.as_string() {
+        Value::Text(text)
+    } else if value.is_object() {
+        Value::Object(Js(value))
+    } else {
+        Value::Other
+    }
 }

@@ -3,13 +3,18 @@
 
 mod api;
 mod auth;
+mod client;
 mod config;
 mod error;
 mod flows;
 mod free;
 mod js;
+mod options;
+mod random;
+mod refresh;
 mod relay;
 mod session;
+mod signin;
 mod tabs;
 mod types;
 

@@ -2,7 +2,8 @@
 //! the response size (L15). Nothing here retries; callers decide (a code exchange never is).
 
 use crate::config::Config;
-use crate::js::{get, window};
+use crate::error::window;
+use crate::js::get;
 use canvas_oauth_core::{error_from_relay, Error, ErrorBody, ErrorCode, RELAY_HEADER};
 use js_sys::{Promise, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;

@@ -1,23 +1,20 @@
 //! Coordination between this app's tabs (L14): a BroadcastChannel carries new sessions,
-//! sign-outs and "who has a token?" questions; the Web Locks API serialises refreshes, and
-//! where it is missing, refresh claims on the channel stand in for it.
+//! sign-outs, refresh outcomes and "who has a token?" questions (the messages and their
+//! validation are core's `PeerMessage`); the Web Locks API serialises refreshes, and where it
+//! is missing, refresh claims on the channel stand in for it (`Inner::wait_for_turn`).
 
-use crate::js::{get, window};
+use crate::js::{get, object, set};
 use js_sys::{Function, Promise};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-/// Message `type`s on the channel.
-pub(crate) const SESSION: &str = "session";
-pub(crate) const SIGNED_OUT: &str = "signed-out";
-pub(crate) const ASK: &str = "ask";
-pub(crate) const ANSWER: &str = "answer";
-/// Without Web Locks: "I am about to refresh", with a random id; the lowest id goes first.
-pub(crate) const CLAIM: &str = "claim";
+pub(crate) use canvas_oauth_core::tabs::{ANSWER, ASK, CLAIM, REFRESH_FAILED, SESSION, SIGNED_OUT};
 
 /// `navigator.locks.request`, when the browser has it (every current engine, secure contexts).
 fn lock_request() -> Option<(JsValue, Function)> {
-    let locks = window().map(|w| get(&w.navigator(), "locks")).ok()?;
+    let locks = web_sys::window().map(|w| get(&w.navigator(), "locks"))?;
     let request = get(&locks, "request").dyn_into::<Function>().ok()?;
     Some((locks, request))
 }
@@ -27,20 +24,31 @@ pub(crate) fn has_web_locks() -> bool {
 }
 
 /// Runs `task` while holding the cross-tab lock `name`, so only one tab refreshes at a time.
-/// Callers check [`has_web_locks`] first; without it they use the claim protocol in auth.rs.
-pub(crate) async fn with_lock(name: &str, task: impl FnOnce() -> Promise + 'static) -> Result<JsValue, JsValue> {
+/// `task(waited)` learns whether another tab held the lock first (then that tab was
+/// refreshing, S14). Callers check [`has_web_locks`] first.
+pub(crate) async fn with_lock(name: &str, task: impl FnOnce(bool) -> Promise + 'static) -> Result<JsValue, JsValue> {
     let (locks, request) = lock_request().ok_or_else(|| JsValue::from("Web Locks are not available"))?;
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue { task().into() });
-    let held: Promise = request.call2(&locks, &name.into(), &callback)?.unchecked_into();
-    JsFuture::from(held).await
-}
-
-/// Resolves after `ms` milliseconds.
-pub(crate) async fn sleep(ms: f64) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Ok(w) = window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    // One callback for both requests (each distinct closure type costs its own wasm-bindgen
+    // shim): the first asks only if the lock is free, the second waits for it.
+    let task = Rc::new(RefCell::new(Some(task)));
+    let waited = Rc::new(std::cell::Cell::new(false));
+    let (run, flag) = (task.clone(), waited.clone());
+    let callback = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |lock: JsValue| {
+        if lock.is_null() {
+            return JsValue::UNDEFINED;
         }
+        let task = run.borrow_mut().take();
+        task.map_or(JsValue::UNDEFINED, |task| task(flag.get()).into())
     });
-    let _ = JsFuture::from(promise).await;
+    let options = object();
+    set(&options, "ifAvailable", true);
+    let callback_fn: &Function = callback.as_ref().unchecked_ref();
+    let first: Promise = request.call3(&locks, &name.into(), &options, callback_fn)?.unchecked_into();
+    let result = JsFuture::from(first).await?;
+    if task.borrow().is_none() {
+        return Ok(result);
+    }
+    waited.set(true);
+    let held: Promise = request.call2(&locks, &name.into(), callback_fn)?.unchecked_into();
+    JsFuture::from(held).await
 }

@@ -65,13 +65,26 @@ export interface CanvasAuth {
   isCallback(url?: string | URL): boolean;
   /** Checks the callback (default: the current address), cleans the address bar, exchanges the code. */
   handleCallback(url?: string | URL): Promise<Session>;
-  /** The Canvas API through the relay, token attached; one refresh and retry on 401 "Invalid access token.". */
+  /** The Canvas API through the relay, token attached; one refresh and retry on 401 "Invalid access token.".
+   *  The timeout (`timeoutMs`) covers the response head. Reading the body is yours to bound: pass
+   *  `init.signal` for a deadline (it stays attached to the body); the relay caps its size. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** A Canvas URL that logs this browser into Canvas's web UI; valid for 30 seconds.
    *  `returnTo` is a Canvas URL or a path on Canvas such as "/courses". */
   webSessionUrl(returnTo?: string): Promise<string>;
-  /** Revokes the token (and with `expireSessions`, Canvas web sessions); signs every tab out. */
-  signOut(options?: { expireSessions?: boolean }): Promise<{ forwardUrl?: string }>;
+  /** Revokes the token (and with `expireSessions`, Canvas web sessions); signs every tab out and
+   *  forgets this tab's pending sign-ins. The local session ends whatever the relay answered. */
+  signOut(options?: { expireSessions?: boolean }): Promise<SignOutResult>;
+}
+
+/** What `signOut` achieved at Canvas. */
+export interface SignOutResult {
+  /** "confirmed": Canvas revoked the grant. "none": there was nothing to revoke. "pending": Canvas
+   *  did not confirm; the relay cleared its cookie and keeps retrying. "unknown": the relay could
+   *  not be reached, failed, or is an older version. */
+  revocation: "confirmed" | "none" | "pending" | "unknown";
+  /** Where Canvas asks to send the browser next (with `expireSessions`), when it gave one. */
+  forwardUrl?: string;
 }
 
 /** What `onChange` listeners receive. */

@@ -26,13 +26,15 @@ fn flow_keys() -> Vec<String> {
 
 #[wasm_bindgen_test]
 fn config_is_validated_naming_the_field() {
-    let cases: [(&str, JsValue, &str); 9] = [
+    let cases: [(&str, JsValue, &str); 10] = [
         ("canvasUrl", "http://canvas.example.edu".into(), "canvasUrl"),
         ("canvasUrl", "not a url".into(), "canvasUrl"),
         ("canvasUrl", JsValue::UNDEFINED, "canvasUrl"),
         ("clientId", "abc".into(), "clientId"),
         ("redirectUri", "https://app.example.edu/cb#frag".into(), "redirectUri"),
         ("redirectUri", "http://app.example.edu/cb".into(), "redirectUri"),
+        // S23: Canvas appends to the query; a query of ours would mix with its answer.
+        ("redirectUri", "https://app.example.edu/cb?app=1".into(), "redirectUri"),
         ("relayUrl", "http://relay.example.edu".into(), "relayUrl"),
         ("timeoutMs", (-5).into(), "timeoutMs"),
         ("scopes", "url:GET|/api/v1/x".into(), "scopes"),
@@ -275,6 +277,7 @@ fn pending_flows_are_pruned_oldest_and_expired_first() {
 #[wasm_bindgen_test]
 async fn relay_answers_are_parsed_strictly_and_capped() {
     let cases = [
+        ("null-token", "invalid_response"),
         ("empty-token", "invalid_response"),
         ("mac", "invalid_response"),
         ("negative-expiry", "invalid_response"),
@@ -301,6 +304,79 @@ async fn relay_answers_are_parsed_strictly_and_capped() {
     let session =
         wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
     assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+    // S21: a null token is accepted for a userinfo sign-in, and for nothing else (above).
+    let auth = support::auth(&[("relayUrl", format!("{FAKE_RELAY}/null-token").into())]);
+    let userinfo = obj(&[("scopes", js_sys::Array::of1(&"/auth/userinfo".into()).into())]);
+    let state = query_param(&auth.authorize_url(Some(userinfo)).unwrap(), "state").unwrap();
+    let session =
+        wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    assert_eq!(get(&get(&session, "user"), "id").as_f64(), Some(1.0));
+    assert_eq!(code_of(&wait(auth.access_token()).await.unwrap_err()), "not_signed_in", "no token to hand out");
+}
+
+/// S13: the address bar is cleaned by what the parser reads, on any attempt: an encoded key
+/// (`c%6Fde=` is `code=`), and parameters in the fragment that get the callback rejected.
+#[wasm_bindgen_test]
+async fn the_address_bar_is_cleaned_of_anything_a_callback_parser_reads() {
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    let original = window.location().href().unwrap();
+    let auth = auth(&[]);
+    let callback = approved_callback(&auth.authorize_url(None).unwrap()).await;
+    let encoded = callback.replacen("?code=", "?c%6Fde=", 1);
+    history.push_state_with_url(&JsValue::NULL, "", Some(&format!("{encoded}&keep=1"))).unwrap();
+    assert!(auth.is_callback(None).unwrap(), "c%6Fde= is a code, as the parser reads it");
+    let pending = auth.handle_callback(None);
+    assert_eq!(window.location().href().unwrap(), format!("{}?keep=1", redirect_uri()));
+    wait(pending).await.expect("an encoded key is exchanged like a plain one");
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    let rejected = format!("{}?tab=2#access_token=leak&state={state}&route=x", redirect_uri());
+    history.replace_state_with_url(&JsValue::NULL, "", Some(&rejected)).unwrap();
+    let pending = auth.handle_callback(None);
+    assert_eq!(window.location().href().unwrap(), format!("{}?tab=2#route=x", redirect_uri()));
+    assert_eq!(code_of(&wait(pending).await.unwrap_err()), "callback_malformed");
+    history.replace_state_with_url(&JsValue::NULL, "", Some(&original)).unwrap();
+}
+
+/// S12: signing out forgets this tab's pending sign-ins and their verifiers.
+#[wasm_bindgen_test]
+async fn sign_out_clears_pending_flows() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    let pending = auth.authorize_url(None).unwrap();
+    auth.authorize_url(None).unwrap();
+    assert!(flow_keys().len() >= 2);
+    wait(auth.sign_out(None)).await.unwrap();
+    assert_eq!(flow_keys(), Vec::<String>::new(), "no pending flow is left");
+    // The sign-in started before the sign-out cannot complete afterwards.
+    reset_relay().await;
+    let late = approved_callback(&pending).await;
+    assert_eq!(code_of(&wait(auth.handle_callback(Some(late.into()))).await.unwrap_err()), "state_unknown");
+    assert_no_relay_calls().await;
+}
+
+/// S11: a pending flow read back from sessionStorage is checked again, as if new: an edited
+/// return path is made safe, an entry that no longer holds a valid verifier is no flow at all.
+#[wasm_bindgen_test]
+async fn stored_flows_are_revalidated() {
+    let auth = auth(&[]);
+    let edit = |url: &str, key: &str, value: JsValue| {
+        let state = query_param(url, "state").unwrap();
+        let storage_key = format!("canvas-oauth:flow:{state}");
+        let flow = js_sys::JSON::parse(&storage().get_item(&storage_key).unwrap().unwrap()).unwrap();
+        js_sys::Reflect::set(&flow, &key.into(), &value).unwrap();
+        storage().set_item(&storage_key, &String::from(js_sys::JSON::stringify(&flow).unwrap())).unwrap();
+    };
+    let url = auth.authorize_url(Some(obj(&[("returnTo", "/courses".into())]))).unwrap();
+    edit(&url, "p", "//evil.example/phish".into());
+    let session = wait(auth.handle_callback(Some(approved_callback(&url).await.into()))).await.unwrap();
+    assert_eq!(get(&session, "returnTo").as_string().as_deref(), Some("/"));
+    let url = auth.authorize_url(None).unwrap();
+    edit(&url, "v", "short".into());
+    reset_relay().await;
+    let error = wait(auth.handle_callback(Some(approved_callback(&url).await.into()))).await.unwrap_err();
+    assert_eq!(code_of(&error), "state_unknown");
+    assert_no_relay_calls().await;
 }
 
 #[wasm_bindgen_test]

@@ -335,3 +335,141 @@ async fn sign_out_without_a_token_in_memory_still_ends_the_grant() {
     let next_visitor = auth(&[]);
     assert!(wait(next_visitor.restore()).await.unwrap().is_null(), "the refresh cookie is gone");
 }
+
+/// What another tab (or any same-origin script) can post on the library's channel.
+fn post_to_tabs(message: &JsValue) {
+    let channel = web_sys::BroadcastChannel::new(&format!("canvas-oauth:{STANDIN}:{CLIENT_ID}")).unwrap();
+    channel.post_message(message).unwrap();
+    channel.close();
+}
+
+fn peer_session(extra: &[(&str, JsValue)]) -> JsValue {
+    let now = js_sys::Date::now();
+    let message = obj(&[
+        ("type", "session".into()),
+        ("accessToken", "from-a-peer".into()),
+        ("user", obj(&[("id", 1.into())])),
+        ("expiresAt", (now + 60_000.0).into()),
+        ("dueAt", (now + 50_000.0).into()),
+        ("scopes", Array::new().into()),
+        ("canvasRegion", JsValue::NULL),
+        ("returnTo", JsValue::NULL),
+    ]);
+    for (k, v) in extra {
+        js_sys::Reflect::set(&message, &(*k).into(), v).unwrap();
+    }
+    message
+}
+
+/// S11: sessions from other tabs are validated like relay answers: a due time that can never
+/// fall due (NaN, ∞), a user that is not an object, bad scopes — ignored; an unsafe return
+/// path becomes "/".
+#[wasm_bindgen_test]
+async fn messages_from_other_tabs_are_revalidated() {
+    let auth = auth(&[]);
+    // Structured clone keeps cycles: an array that contains itself, and one far too long.
+    let cyclic = Array::new();
+    cyclic.push(&cyclic);
+    let long: Array = (0..5000).map(|_| JsValue::from("a")).collect();
+    let bad: [(&str, JsValue); 8] = [
+        ("scopes", cyclic.into()),
+        ("scopes", long.into()),
+        ("dueAt", f64::NAN.into()),
+        ("expiresAt", f64::INFINITY.into()),
+        ("user", "sam".into()),
+        ("user", obj(&[("id", "1".into())])),
+        ("scopes", Array::of1(&"a b".into()).into()),
+        ("accessToken", 5.into()),
+    ];
+    for (key, value) in bad {
+        post_to_tabs(&peer_session(&[(key, value)]));
+        sleep(50).await;
+        assert!(auth.session().is_null(), "a session with a bad {key} is ignored");
+    }
+    post_to_tabs(&obj(&[("type", "ask".into())]));
+    post_to_tabs(&JsValue::from("session"));
+    post_to_tabs(&peer_session(&[("returnTo", "//evil.example".into())]));
+    sleep(50).await;
+    assert_eq!(get(&auth.session(), "returnTo").as_string().as_deref(), Some("/"));
+    assert_eq!(token(&auth).await, "from-a-peer", "a well-formed session is taken");
+}
+
+/// S14: a tab that waited for another tab's lock uses that tab's new session, even when the
+/// session message arrives after the lock was handed over (here: 150 ms after).
+#[wasm_bindgen_test]
+async fn a_tab_that_waited_for_the_lock_uses_the_winners_session() {
+    let auth = auth(&no_margin());
+    sign_in(&auth).await;
+    sleep(PAST_EXPIRY_MS).await;
+    reset_relay().await;
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    let name = format!("canvas-oauth:{STANDIN}:{CLIENT_ID}");
+    let (mut release, mut granted): (Option<Function>, Option<Function>) = (None, None);
+    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
+    let holder = Closure::once_into_js(move |_lock: JsValue| {
+        granted.unwrap().call0(&JsValue::NULL).unwrap();
+        held
+    });
+    let request: Function = get(&locks, "request").unchecked_into();
+    let holding: Promise = request.call2(&locks, &name.into(), &holder).unwrap().unchecked_into();
+    JsFuture::from(acquired).await.unwrap();
+    let pending = auth.access_token();
+    sleep(100).await;
+    // The winner lets go of the lock; its session message is delivered late.
+    release.unwrap().call0(&JsValue::NULL).unwrap();
+    JsFuture::from(holding).await.unwrap();
+    sleep(150).await;
+    post_to_tabs(&peer_session(&[("accessToken", "the-winners-token".into())]));
+    let fresh = wait(pending).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message")));
+    assert_eq!(fresh.as_string().as_deref(), Some("the-winners-token"));
+    assert_eq!(relay_count("refresh").await, 0, "no second refresh");
+}
+
+/// S9: paginate reads each page through the size cap and under the request's deadline.
+#[wasm_bindgen_test]
+async fn paginate_pages_are_capped_and_deadlined() {
+    let auth = auth(&[("relayUrl", format!("{FAKE_RELAY}/ok").into()), ("timeoutMs", 300.into())]);
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.unwrap();
+    let first_page = |path: &str| {
+        let pages = auth.paginate(path.into()).unwrap();
+        let next: Function = get(&pages, "next").unchecked_into();
+        let promise: Promise = next.call0(&pages).unwrap().unchecked_into();
+        promise
+    };
+    assert_eq!(code_of(&wait(first_page("/api/v1/huge-page")).await.unwrap_err()), "invalid_response");
+    let started = js_sys::Date::now();
+    assert_eq!(code_of(&wait(first_page("/api/v1/stalled-page")).await.unwrap_err()), "relay_timeout");
+    assert!(js_sys::Date::now() - started < 2_500.0, "the 300 ms deadline covered the body");
+    let page = wait(first_page("/api/v1/courses")).await.unwrap();
+    assert!(Array::is_array(&get(&page, "value")), "an ordinary page still reads");
+}
+
+async fn sign_out_through(relay: &str) -> (JsValue, bool) {
+    let auth = auth(&[("relayUrl", relay.into())]);
+    let state = query_param(&auth.authorize_url(None).unwrap(), "state").unwrap();
+    let signed_in =
+        wait(auth.handle_callback(Some(format!("{}?code=abc&state={state}", redirect_uri()).into()))).await.is_ok();
+    let result = wait(auth.sign_out(None)).await.unwrap_or_else(|e| panic!("signOut rejected: {e:?}"));
+    assert!(auth.session().is_null(), "{relay}: the session ends whatever the relay said");
+    (result, signed_in)
+}
+
+/// The sign-out result: what the relay says about the revocation, "unknown" when it says
+/// nothing (an older relay) or cannot be reached.
+#[wasm_bindgen_test]
+async fn sign_out_reports_the_revocation() {
+    let (result, _) = sign_out_through(&format!("{FAKE_RELAY}/revoke-pending")).await;
+    assert_eq!(get(&result, "revocation").as_string().as_deref(), Some("pending"));
+    assert!(get(&result, "forwardUrl").is_undefined());
+    let (result, _) = sign_out_through(&format!("{FAKE_RELAY}/revoke-confirmed")).await;
+    assert_eq!(get(&result, "revocation").as_string().as_deref(), Some("confirmed"));
+    assert_eq!(get(&result, "forwardUrl").as_string().as_deref(), Some("https://canvas.example/logout"));
+    // The fake relay's other cases answer /revoke with a plain grant: the old `{...}` shape.
+    let (result, _) = sign_out_through(&format!("{FAKE_RELAY}/ok")).await;
+    assert_eq!(get(&result, "revocation").as_string().as_deref(), Some("unknown"));
+    let (result, signed_in) = sign_out_through(DEAD_RELAY).await;
+    assert!(!signed_in);
+    assert_eq!(get(&result, "revocation").as_string().as_deref(), Some("unknown"));
+}

@@ -46,12 +46,17 @@ pub fn parse_client_id(value: &str) -> Result<String, Error> {
 }
 
 /// The redirect URI, kept exactly as given: Canvas compares `redirect_uris` entries as
-/// strings (§2.3). It may not have a fragment, since Canvas appends its parameters after one.
+/// strings (§2.3). It may not have a fragment, since Canvas appends its parameters after one,
+/// nor a query: Canvas appends to it, and a parameter of ours there (`state=`, `code=`) would
+/// be read back as part of the authorization response.
 pub fn parse_redirect_uri(value: &str) -> Result<String, Error> {
     const FIELD: &str = "redirectUri";
     let url = HttpUrl::parse(FIELD, value)?.require_secure(FIELD)?;
     if url.fragment.is_some() {
         return Err(config_invalid(FIELD, "must not have a fragment"));
+    }
+    if url.query.is_some() {
+        return Err(config_invalid(FIELD, "must not have a query"));
     }
     Ok(value.to_string())
 }
@@ -246,6 +251,13 @@ mod tests {
         assert!(CanvasUrl::parse("https://canvas.example.edu/?a=1").is_err());
         assert_eq!(CanvasUrl::parse("http://localhost:3000/").unwrap().origin(), "http://localhost:3000");
         assert!(parse_redirect_uri("https://app.example.edu/cb#x").is_err());
+        // S23: a query would mix with the authorization response Canvas appends.
+        for bad in
+            ["https://app.example.edu/cb?x=1", "https://app.example.edu/cb?", "https://app.example.edu/cb?state=a"]
+        {
+            let err = parse_redirect_uri(bad).unwrap_err();
+            assert_eq!(err.description, "redirectUri: must not have a query", "{bad}");
+        }
         assert!(parse_redirect_uri("http://app.example.edu/cb").is_err());
         assert_eq!(parse_redirect_uri("https://app.example.edu/cb/").unwrap(), "https://app.example.edu/cb/");
     }

@@ -15,12 +15,12 @@ pub const MAX_CALLBACK_URL_LEN: usize = 8192;
 pub const MAX_DESCRIPTION_CHARS: usize = 300;
 
 /// Parameters that appear at most once (L4).
-const SINGLE: [&str; 6] = ["code", "state", "error", "error_description", "error_uri", "iss"];
+pub(crate) const SINGLE: [&str; 6] = ["code", "state", "error", "error_description", "error_uri", "iss"];
 /// Parameters that must never be in the URL of a code-flow callback (L5).
-const TOKENS: [&str; 4] = ["access_token", "token", "id_token", "refresh_token"];
+pub(crate) const TOKENS: [&str; 4] = ["access_token", "token", "id_token", "refresh_token"];
 
 /// What the redirect carried. `state` is always present and non-empty.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Callback {
     Code { code: crate::AuthorizationCode, state: String },
     Error { error: ErrorCode, description: Option<String>, state: String },
@@ -35,9 +35,15 @@ impl Callback {
 }
 
 /// Does `url` look like an authorization response (a `code` or `error` in its query)?
-/// Cheap and lenient: `parse_callback` does the real checks.
+/// Lenient: `parse_callback` does the real checks, but keys are decoded as it decodes them,
+/// so `c%6Fde=` counts as `code=`.
 pub fn is_callback(url: &str) -> bool {
-    query_of(url).is_some_and(|q| q.split('&').any(|p| matches!(p.split('=').next(), Some("code" | "error"))))
+    query_of(url).is_some_and(|q| {
+        q.split('&').any(|p| {
+            let raw = p.split('=').next().unwrap_or("");
+            matches!(form_decode(raw).as_deref(), Some("code" | "error"))
+        })
+    })
 }
 
 /// Parses the authorization response in `url`, checking L4–L6. A missing or empty `state`
@@ -132,16 +138,20 @@ fn check_token_chars(value: &str, name: &str) -> Result<(), Error> {
 }
 
 /// `error_description` as plain text: control characters become spaces, runs of white space
-/// fold, and it is cut at [`MAX_DESCRIPTION_CHARS`]. Never treat it as HTML (L3).
+/// fold, format characters (bidi overrides, zero-width joiners: [`is_format_char`]) are
+/// dropped, and it is cut at [`MAX_DESCRIPTION_CHARS`]. Never treat it as HTML (L3).
 pub fn plain_text(value: &str) -> String {
     let mut out = String::new();
     let mut count = 0;
     for word in value.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()) {
+        if word.chars().all(is_format_char) {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
             count += 1;
         }
-        for c in word.chars() {
+        for c in word.chars().filter(|c| !is_format_char(*c)) {
             if count == MAX_DESCRIPTION_CHARS {
                 out.push('…');
                 return out;
@@ -155,3 +165,32 @@ pub fn plain_text(value: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Unicode general category Cf (format characters, Unicode 15.1): invisible, and some reorder
+/// the text around them (U+202E RIGHT-TO-LEFT OVERRIDE), so a description could read as
+/// something else than it says. std has no category tables; the list is short.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}

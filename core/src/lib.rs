@@ -1,4 +1,4 @@
-//! Sans-I/O protocol logic for signing in with Canvas LMS OAuth2 (see README.md, "Layout").
+//! Sans-I/O protocol logic for signing in with Canvas LMS OAuth2 (docs/architecture.md).
 //!
 //! Nothing here does I/O or reads a clock or a random source: the browser library and the
 //! relay pass those in, which is what lets every rule be tested natively and fuzzed.
@@ -9,24 +9,37 @@ mod authorize;
 mod callback;
 mod encoding;
 mod error;
+mod flow;
+mod grant;
 mod pkce;
 mod protocol;
+mod record;
 mod secret;
 mod session;
+mod signout;
+pub mod tabs;
 mod url;
 
 pub use authorize::{
     authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt,
 };
 pub use callback::{
-    is_callback, parse_callback, plain_text, Callback, MAX_CALLBACK_URL_LEN, MAX_DESCRIPTION_CHARS, MAX_PARAM_LEN,
+    is_callback, is_format_char, parse_callback, plain_text, Callback, MAX_CALLBACK_URL_LEN, MAX_DESCRIPTION_CHARS,
+    MAX_PARAM_LEN,
 };
 pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_into, json_string_into};
 pub use error::{Error, ErrorCode};
+pub use flow::{
+    check_callback, decode_stored_flow, same_endpoint, CallbackTarget, CodeExchange, FlowStore, PendingFlow,
+};
+pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
+pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
 pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
+pub use signout::{decode_revoke_answer, Revocation};
+pub use tabs::{decode_peer_message, decode_session_message, PeerMessage};
 pub use url::{safe_return_path, HttpUrl};
 
 /// How long a pending authorization may wait for its callback (L2): Canvas codes live 10 minutes too.

@@ -38,7 +38,7 @@ impl fmt::Debug for State {
 
 /// A PKCE code verifier (RFC 7636 §4.1): 43–128 unreserved characters. A secret until the
 /// code is exchanged, so no `Clone` and a redacted `Debug`; it never goes into a URL (L9).
-#[derive(PartialEq, Eq, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 #[serde(try_from = "String")]
 pub struct PkceVerifier(String);
 

@@ -1,5 +1,7 @@
-//! Newtypes for secret values: `Debug` prints `[redacted]`, no `Clone`, no `Display`.
-//! Serde is transparent so they travel in protocol bodies, but never in logs.
+//! Newtypes for secret values: `Debug` prints `[redacted]`, no `Clone`, no `Display`, and no
+//! `PartialEq`: `==` on a secret would compare in variable time, so the only comparison is
+//! [`AccessToken::ct_eq`] and its siblings (constant time, S19). Serde is transparent so they
+//! travel in protocol bodies, but never in logs.
 
 use alloc::string::String;
 use core::fmt;
@@ -8,7 +10,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! secret_string {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Serialize, Deserialize, PartialEq, Eq)]
+        #[derive(Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -22,6 +24,10 @@ macro_rules! secret_string {
             }
             pub fn into_secret(self) -> String {
                 self.0
+            }
+            /// Compares with `other` in time that depends only on the lengths.
+            pub fn ct_eq(&self, other: &str) -> bool {
+                crate::encoding::constant_time_eq(self.0.as_bytes(), other.as_bytes())
             }
         }
 
@@ -66,5 +72,45 @@ mod tests {
         assert!(!shown.contains("canary"), "{shown}");
         assert!(shown.contains("AccessToken([redacted])"));
         assert_eq!(token.secret(), "canary-1234");
+    }
+
+    #[test]
+    fn comparison_is_constant_time_only() {
+        let token = AccessToken::new("canary-1234");
+        assert!(token.ct_eq("canary-1234"));
+        assert!(!token.ct_eq("canary-1235"));
+        assert!(!token.ct_eq("canary-123"));
+        assert!(AuthorizationCode::new("").ct_eq(""));
+    }
+
+    /// S19: no secret type implements `PartialEq`, so `==` on one does not compile. The probe
+    /// picks `NotComparable` only when the type has no `PartialEq` (the autoref trick: the
+    /// inherent-looking method on `&Probe<T>` wins over the trait one when `T: PartialEq`).
+    #[test]
+    fn secrets_have_no_partial_eq() {
+        struct Probe<T>(core::marker::PhantomData<T>);
+        trait NotComparable {
+            fn comparable(&self) -> bool {
+                false
+            }
+        }
+        impl<T> NotComparable for Probe<T> {}
+        impl<T: PartialEq> Probe<T> {
+            fn comparable(&self) -> bool {
+                true
+            }
+        }
+        macro_rules! comparable {
+            ($t:ty) => {
+                Probe::<$t>(core::marker::PhantomData).comparable()
+            };
+        }
+        assert!(comparable!(String), "the probe sees PartialEq where there is one");
+        assert!(!comparable!(AccessToken));
+        assert!(!comparable!(RefreshToken));
+        assert!(!comparable!(AuthorizationCode));
+        assert!(!comparable!(ClientSecret));
+        assert!(!comparable!(SessionUrl));
+        assert!(!comparable!(crate::PkceVerifier));
     }
 }

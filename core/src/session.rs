@@ -1,39 +1,49 @@
 //! Pure pieces of the browser session: pending-flow expiry, cleaning the address bar after a
 //! callback, the token's due time, and Canvas `Link` headers.
 
+use crate::callback::{SINGLE, TOKENS};
 use crate::PENDING_FLOW_TTL_SECS;
 use alloc::string::{String, ToString};
 
-/// The parameters an authorization response adds to the redirect URI; removed from the
-/// address bar after the callback (L7). Other query parameters and the fragment stay.
-const RESPONSE_PARAMS: [&str; 6] = ["code", "state", "error", "error_description", "error_uri", "iss"];
-
-/// `url` without the authorization response's parameters, for `history.replaceState` (L7).
+/// `url` without anything of an authorization response, for `history.replaceState` (L7):
+/// the response's parameters and any token parameter in the query, and OAuth or token
+/// parameters in the fragment (S13: rejected, but not to stay visible). Keys are compared
+/// decoded, as `parse_callback` reads them. Other parameters and fragment parts stay.
 pub fn strip_callback_params(url: &str) -> String {
     let (before_fragment, fragment) = match url.split_once('#') {
         Some((head, tail)) => (head, Some(tail)),
         None => (url, None),
     };
     let (base, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
-    let kept: alloc::vec::Vec<&str> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            let key = crate::form_decode(key).unwrap_or_else(|| key.to_string());
-            !RESPONSE_PARAMS.contains(&key.as_str())
-        })
-        .collect();
     let mut out = base.to_string();
+    let kept = without_oauth_params(query);
     if !kept.is_empty() {
         out.push('?');
-        out.push_str(&kept.join("&"));
+        out.push_str(&kept);
     }
     if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
+        let kept = without_oauth_params(fragment);
+        if !kept.is_empty() {
+            out.push('#');
+            out.push_str(&kept);
+        }
     }
     out
+}
+
+/// The `&`-separated parts of `params` whose decoded key is not an OAuth parameter. Parts
+/// that are not key=value (a fragment route such as `#/courses`) are kept as they are.
+fn without_oauth_params(params: &str) -> String {
+    let oauth = |pair: &&str| {
+        let key = pair.split('=').next().unwrap_or("");
+        let key = crate::form_decode(key).unwrap_or_else(|| key.to_string());
+        SINGLE.contains(&key.as_str()) || TOKENS.contains(&key.as_str())
+    };
+    let kept: alloc::vec::Vec<&str> = params.split('&').filter(|p| !p.is_empty()).filter(|p| !oauth(p)).collect();
+    if kept.len() == params.split('&').filter(|p| !p.is_empty()).count() {
+        return params.to_string();
+    }
+    kept.join("&")
 }
 
 /// Whether a pending flow created at `created_ms` is too old at `now_ms` (L2). A creation
@@ -113,6 +123,18 @@ mod tests {
             "https://a/cb?keep=1"
         );
         assert_eq!(strip_callback_params("/cb?iss=x&error_uri=y"), "/cb");
+        assert_eq!(strip_callback_params("https://a/cb?tab=2#top"), "https://a/cb?tab=2#top", "nothing to strip");
+        assert_eq!(strip_callback_params("https://a/cb?a=1&&b=2#x&&y"), "https://a/cb?a=1&&b=2#x&&y", "left as it is");
+    }
+
+    /// S13: whatever parse_callback would read or reject leaves the address bar.
+    #[test]
+    fn strips_encoded_keys_tokens_and_fragment_params() {
+        assert_eq!(strip_callback_params("https://a/cb?c%6Fde=x&st%61te=y&keep=1"), "https://a/cb?keep=1");
+        assert_eq!(strip_callback_params("https://a/cb?code=x&access_token=t&id_token=i"), "https://a/cb");
+        assert_eq!(strip_callback_params("https://a/cb#access_token=t&state=s"), "https://a/cb");
+        assert_eq!(strip_callback_params("https://a/cb?tab=1#code=x&state=y&route=2"), "https://a/cb?tab=1#route=2");
+        assert_eq!(strip_callback_params("https://a/cb#/courses/1"), "https://a/cb#/courses/1");
     }
 
     #[test]

@@ -156,3 +156,158 @@ proptest! {
         let _ = CanvasUrl::parse(&format!("{prefix}{input}"));
     }
 }
+
+/// Any JSON value, nested a few levels, numbers including huge and fractional ones.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        any::<f64>().prop_filter_map("JSON numbers are finite", |n| serde_json::Number::from_f64(n).map(J::Number)),
+        any::<i64>().prop_map(|n| J::Number(n.into())),
+        "[ -~é\u{202e}]{0,60}".prop_map(J::String),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+            prop::collection::btree_map("[a-z]{1,3}", inner, 0..6).prop_map(|m| J::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// An object with the keys the decoders read (and a few others), each with any value.
+fn shaped(keys: &'static [&'static str]) -> impl Strategy<Value = serde_json::Value> {
+    prop::collection::vec((prop::sample::select(keys), any_json()), 0..12)
+        .prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+}
+
+const MESSAGE_KEYS: &[&str] =
+    &["type", "id", "accessToken", "user", "expiresAt", "dueAt", "scopes", "canvasRegion", "returnTo", "x"];
+const FLOW_KEYS: &[&str] = &["k", "v", "r", "o", "t", "p", "s", "x"];
+const GRANT_KEYS: &[&str] = &["access_token", "token_type", "expires_in", "user", "canvas_region", "x"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// S11: whatever another tab posts is a typed error or a session whose values hold.
+    #[test]
+    fn peer_messages_decode_or_fail_cleanly(
+        mut message in shaped(MESSAGE_KEYS),
+        kind in prop::sample::select(&["session", "answer", "ask", "claim", "signed-out", "refresh-failed", "?"][..]),
+        user in prop::option::of(any::<i32>()),
+    ) {
+        message["type"] = kind.into();
+        if let Some(id) = user {
+            message["user"] = serde_json::json!({ "id": id });
+        }
+        let session = match decode_peer_message(&message) {
+            Ok(PeerMessage::Session(s)) | Ok(PeerMessage::Answer { session: s, .. }) => s,
+            Ok(_) => return Ok(()),
+            Err(e) => { prop_assert_eq!(e.code, ErrorCode::InvalidResponse); return Ok(()); }
+        };
+        prop_assert!(session.expires_at_ms.map_or(true, f64::is_finite));
+        prop_assert!(session.due_ms.map_or(true, f64::is_finite));
+        prop_assert!(session.token.as_ref().map_or(true, |t| !t.secret().is_empty()));
+        if let Some(path) = &session.return_to {
+            prop_assert_eq!(safe_return_path(path), path.clone());
+        }
+        prop_assert!(session.user["id"].as_f64().is_some_and(|id| id.fract() == 0.0));
+        prop_assert!(normalize_scopes(&session.scopes).is_ok());
+    }
+
+    /// S11: a stored flow of another version or edited by hand never yields an unsafe value.
+    #[test]
+    fn stored_flows_decode_or_fail_cleanly(entry in shaped(FLOW_KEYS)) {
+        if let Ok(flow) = decode_stored_flow(&entry) {
+            prop_assert!(flow.created_ms.is_finite());
+            prop_assert_eq!(safe_return_path(&flow.return_to), flow.return_to.clone());
+            prop_assert!(pkce_challenge(flow.verifier.secret()).is_ok());
+            prop_assert!(normalize_scopes(&flow.scopes).is_ok());
+            // What decodes is written back the same way.
+            let again: serde_json::Value = serde_json::from_str(&flow.to_json()).unwrap();
+            prop_assert!(decode_stored_flow(&again).is_ok());
+        }
+    }
+
+    /// L12/S21 on any relay answer: a userinfo-only null token, never an empty one.
+    #[test]
+    fn grants_decode_or_fail_cleanly(grant in shaped(GRANT_KEYS), userinfo in any::<bool>()) {
+        match decode_grant(&grant, userinfo) {
+            Ok(g) => {
+                prop_assert!(g.access_token.is_some() || userinfo);
+                prop_assert!(g.access_token.as_ref().map_or(true, |t| !t.secret().is_empty()));
+            }
+            Err(e) => prop_assert_eq!(e.code, ErrorCode::InvalidResponse),
+        }
+    }
+
+    #[test]
+    fn decoders_never_panic_on_any_json(value in any_json(), userinfo in any::<bool>()) {
+        let _ = decode_peer_message(&value);
+        let _ = decode_stored_flow(&value);
+        let _ = decode_grant(&value, userinfo);
+    }
+
+    /// S13: the cleaned address has nothing `is_callback` or the parser would act on.
+    #[test]
+    fn cleaned_addresses_carry_no_authorization_response(
+        parts in prop::collection::vec(("(code|state|error|iss|x|%63ode|c%6Fde|access_token|tab)", "[=a-z0-9%]{0,6}"), 0..8),
+        fragment in prop::option::of("[=&a-z%]{0,16}"),
+    ) {
+        let query: Vec<String> = parts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut url = format!("https://app.example/cb?{}", query.join("&"));
+        if let Some(f) = fragment { url.push('#'); url.push_str(&f); }
+        let cleaned = strip_callback_params(&url);
+        prop_assert!(!is_callback(&cleaned), "{}", cleaned);
+        prop_assert!(!cleaned.contains("access_token"), "{}", cleaned);
+    }
+}
+
+/// A store holding one flow, counting lookups.
+struct OneFlow(Option<PendingFlow>, usize);
+impl FlowStore for OneFlow {
+    fn take(&mut self, state: &str) -> Option<PendingFlow> {
+        self.1 += 1;
+        self.0.take_if(|flow| flow.state == state)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// L2–L8 as one property: a malformed URL never reaches the store; an exchange comes only
+    /// from a well-formed code response for the stored state, at the redirect URI's endpoint.
+    #[test]
+    fn check_callback_accepts_only_a_matching_callback(
+        path in prop::sample::select(&["/cb", "/CB", "/cb/", "/other"][..]),
+        host in prop::sample::select(&["app.example", "APP.example", "evil.example"][..]),
+        parts in prop::collection::vec(("(code|state|error|c%6Fde|x|access_token)", "(st8|[a-z0-9%]{0,4})"), 0..6),
+        age in 0.0f64..700_000.0,
+    ) {
+        let query: Vec<String> = parts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let url = format!("https://{host}{path}?{}", query.join("&"));
+        let flow = PendingFlow {
+            state: "st8".into(),
+            verifier: PkceVerifier::from_random(&[1; 32]),
+            redirect_uri: "https://app.example/cb".into(),
+            canvas_origin: "https://canvas.example".into(),
+            created_ms: 1e12 - age,
+            return_to: "/".into(),
+            scopes: Vec::new(),
+        };
+        let mut store = OneFlow(Some(flow), 0);
+        let target = CallbackTarget { canvas_origin: "https://canvas.example", redirect_uri: "https://app.example/cb" };
+        let result = check_callback(&url, &mut store, &target, 1e12);
+        let parsed = parse_callback(&url);
+        if parsed.is_err() {
+            prop_assert_eq!(store.1, 0, "a malformed callback reached the store: {}", url);
+        }
+        if let Ok(exchange) = result {
+            prop_assert!(matches!(parsed, Ok(Callback::Code { ref state, .. }) if state == "st8"), "{}", url);
+            prop_assert!(same_endpoint(&url, "https://app.example/cb"), "{}", url);
+            prop_assert!(path == "/cb" && host != "evil.example" && age <= 600_000.0);
+            let expected = PkceVerifier::from_random(&[1; 32]);
+            prop_assert_eq!(exchange.request.code_verifier.secret(), expected.secret());
+        }
+    }
+}

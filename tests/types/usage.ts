@@ -1,7 +1,7 @@
 // Compiled with `tsc --strict --noEmit` against pkg/: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines fail the build if they ever type-check).
 import init, { CanvasAuth, createState, parseCallback, pkceChallenge } from "../../pkg/canvas_oauth.js";
-import type { CanvasAuthError, CallbackResult, ChangeEvent, Session } from "../../pkg/canvas_oauth.js";
+import type { CanvasAuthError, CallbackResult, ChangeEvent, Session, SignOutResult } from "../../pkg/canvas_oauth.js";
 
 export async function usage(): Promise<void> {
   await init();
@@ -36,6 +36,11 @@ export async function usage(): Promise<void> {
   }
   const sessionUrl: string = await auth.webSessionUrl();
   const { forwardUrl } = await auth.signOut({ expireSessions: true });
+  const signedOut: SignOutResult = await auth.signOut();
+  const revocation: "confirmed" | "none" | "pending" | "unknown" = signedOut.revocation;
+  const forward: string | undefined = signedOut.forwardUrl;
+  // @ts-expect-error revocation is one of four strings
+  const wrong: "revoked" = signedOut.revocation;
   const unsubscribe: () => void = auth.onChange((event: ChangeEvent) => {
     const kind: "signed-in" | "refreshed" | "signed-out" = event.type;
   });

@@ -32,15 +32,10 @@ fn canvas_error_redirect_is_data_not_an_exception() {
     let url = format!(
         "{CB}?error=login_required&error_description=prompt%3Dnone+but+there+is+no+current+session&state={STATE}"
     );
-    let cb = parse_callback(&url).unwrap();
-    assert_eq!(
-        cb,
-        Callback::Error {
-            error: ErrorCode::LoginRequired,
-            description: Some("prompt=none but there is no current session".to_string()),
-            state: STATE.to_string(),
-        }
-    );
+    let Callback::Error { error, description, state } = parse_callback(&url).unwrap() else { panic!("not an error") };
+    assert_eq!(error, ErrorCode::LoginRequired);
+    assert_eq!(description, Some("prompt=none but there is no current session".to_string()));
+    assert_eq!(state, STATE);
 }
 
 #[test]
@@ -134,6 +129,20 @@ fn error_description_is_plain_capped_text() {
 }
 
 #[test]
+fn error_description_drops_bidi_and_other_format_characters() {
+    // S22: U+202E would show "gpj.exe" as "exe.jpg"; zero-width and tag characters hide text.
+    let desc = "Sign%E2%80%AEin+%E2%80%8Bagain%E2%81%A6x%EF%BB%BF%F3%A0%80%81+%E2%80%AE+end%C2%AD";
+    let cb = parse_callback(&format!("{CB}?error=access_denied&error_description={desc}&state={STATE}")).unwrap();
+    let Callback::Error { description: Some(d), .. } = cb else { panic!() };
+    assert_eq!(d, "Signin againx end");
+    assert!(!d.chars().any(is_format_char));
+    assert_eq!(plain_text("\u{202E}\u{200B}"), "", "nothing visible left");
+    for c in ['a', 'é', ' ', '…', '\u{2028}', '\u{1F980}'] {
+        assert!(!is_format_char(c), "{c:?}");
+    }
+}
+
+#[test]
 fn unrelated_fragments_and_params_are_fine() {
     let url = format!("{CB}?foo=1&foo=2&code={CODE}&state={STATE}&iss=https%3A%2F%2Fx#/route/%zz");
     assert!(parse_callback(&url).is_ok());
@@ -146,4 +155,8 @@ fn is_callback_spots_responses() {
     assert!(!is_callback(CB));
     assert!(!is_callback(&format!("{CB}?codex=1")));
     assert!(!is_callback(&format!("{CB}#code=1")));
+    // S13: keys are decoded as parse_callback decodes them.
+    assert!(is_callback(&format!("{CB}?c%6Fde=x&state=y")));
+    assert!(is_callback(&format!("{CB}?%65rror=x&state=y")));
+    assert!(parse_callback(&format!("{CB}?c%6Fde=x&state=y")).is_ok());
 }

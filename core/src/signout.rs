@@ -1,0 +1,66 @@
+//! What a sign-out achieved, from the relay's `POST /revoke` answer: 200
+//! `{"revocation":"confirmed", "forward_url"?}`, 200 `{"revocation":"none"}`, 202
+//! `{"revocation":"pending"}` (the relay retries in the background). The local session ends in
+//! every case; this only tells the app what to say.
+
+use crate::record::{Record, Value};
+use alloc::string::String;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// Canvas confirmed the grant is revoked.
+    Confirmed,
+    /// There was nothing to revoke (no token, no cookie).
+    None,
+    /// Canvas did not confirm; the relay cleared the cookie, denylisted the token, and retries.
+    Pending,
+    /// An older relay (`{}`), an unexpected answer, or no answer at all.
+    Unknown,
+}
+
+impl Revocation {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Reads a 2xx `/revoke` answer: the revocation and Canvas's `forward_url`, if it is text.
+pub fn decode_revoke_answer<R: Record>(answer: &R) -> (Revocation, Option<String>) {
+    let revocation = match answer.get("revocation") {
+        Value::Text(text) => match text.as_str() {
+            "confirmed" => Revocation::Confirmed,
+            "none" => Revocation::None,
+            "pending" => Revocation::Pending,
+            _ => Revocation::Unknown,
+        },
+        _ => Revocation::Unknown,
+    };
+    (revocation, answer.get("forward_url").into_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_every_answer_shape() {
+        let (r, url) = decode_revoke_answer(&json!({"revocation": "confirmed", "forward_url": "https://c/logout"}));
+        assert_eq!((r, url.as_deref()), (Revocation::Confirmed, Some("https://c/logout")));
+        assert_eq!(decode_revoke_answer(&json!({"revocation": "none"})).0, Revocation::None);
+        assert_eq!(decode_revoke_answer(&json!({"revocation": "pending"})).0, Revocation::Pending);
+        // Today's relay: `{}` or `{"forward_url": ...}`, and anything unexpected.
+        let (r, url) = decode_revoke_answer(&json!({"forward_url": "https://c/logout"}));
+        assert_eq!((r, url.as_deref()), (Revocation::Unknown, Some("https://c/logout")));
+        for odd in [json!({}), json!({"revocation": "CONFIRMED"}), json!({"revocation": true}), json!([])] {
+            assert_eq!(decode_revoke_answer(&odd), (Revocation::Unknown, None), "{odd}");
+        }
+        assert_eq!(decode_revoke_answer(&json!({"forward_url": 5})).1, None);
+        assert_eq!(Revocation::Pending.as_str(), "pending");
+    }
+}
