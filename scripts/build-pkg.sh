@@ -11,9 +11,11 @@ if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1; then
   exit 1
 fi
 # RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the getrandom backend is repeated.
+# -Zfmt-debug=none and -Zlocation-detail=none: no Debug output or panic locations in the release
+# wasm (nothing there prints Debug; panics abort without a message anyway).
 # Its own target dir keeps the stable builds (cargo test, wasm-pack test) from being invalidated.
 RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
-  RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zunstable-options -Cpanic=immediate-abort' \
+  RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none' \
   wasm-pack --quiet build --target web --release --out-dir pkg . -Zbuild-std=std,panic_abort >/dev/null
 wasm=pkg/canvas_oauth_bg.wasm
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
