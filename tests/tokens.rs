@@ -104,7 +104,8 @@ async fn a_403_never_refreshes_or_signs_out() {
     let auth = auth(&[]);
     sign_in(&auth).await;
     reset_relay().await;
-    // The relay allows only GET on the API: a DELETE is refused with 403.
+    // The relay allows DELETE only under /api/v1/users/self/favorites/ (scripts/with-servers.sh): the
+    // cross-origin preflight passes (it lists the allow-list's methods) and the relay answers 403.
     let init = obj(&[("method", "DELETE".into())]);
     let response: web_sys::Response =
         wait(auth.fetch("/api/v1/courses/101".into(), Some(init))).await.unwrap().unchecked_into();
