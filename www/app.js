@@ -234,7 +234,14 @@ $("btn-sign-out").addEventListener("click", (e) => busy(e.currentTarget, async (
   const expireSessions = $("opt-expire-sessions").checked;
   try {
     const result = await auth.signOut({ expireSessions });
-    log(`token revoked${expireSessions ? " and Canvas sessions ended" : ""}`, "signed-out");
+    // Signed out here either way; `revocation` says whether Canvas confirmed it.
+    const said = {
+      confirmed: `token revoked${expireSessions ? " and Canvas sessions ended" : ""}`,
+      none: "signed out (Canvas had nothing left to revoke)",
+      pending: "signed out here, but Canvas did not confirm the revocation: the relay keeps retrying",
+      unknown: "signed out here; the relay could not say whether Canvas revoked the token",
+    };
+    log(said[result.revocation] ?? said.unknown, result.revocation === "confirmed" || result.revocation === "none" ? "signed-out" : "error");
     if (result.forwardUrl) {
       log("Canvas answered a single-sign-out URL", "info");
       const url = new URL(result.forwardUrl); // only http(s) links are shown

@@ -77,6 +77,8 @@ describe("sign-in", () => {
     await signIn(page);
     await page.click("#btn-sign-out"); // revokes the token; the Canvas web session stays
     await page.waitForSelector("#signed-out:not([hidden])");
+    const said = await page.locator('#log li[data-kind="signed-out"] span').first().textContent();
+    assert.equal(said, "token revoked", "the stand-in confirmed the revocation (signOut's revocation: confirmed)");
     await page.check("#opt-prompt-none");
     await page.click("#sign-in");
     await page.waitForURL((url) => url.href === `${BASE}/`);
