@@ -34,7 +34,7 @@ fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
         )),
         Err(e) => Err(unauthorized(json!({"errors": [{"message": e.message()}]}), true)),
         Ok(i) => {
-            let t = &inner.tokens[i];
+            let t = inner.tokens.get(i);
             let key = app.key_by_id(t.key_id).expect("checked");
             let method = if req.method == axum::http::Method::HEAD { "GET" } else { req.method.as_str() };
             let wanted = format!("url:{method}|{pattern}");

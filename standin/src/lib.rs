@@ -11,6 +11,7 @@ pub mod jwt;
 mod oauth;
 pub mod seed;
 mod state;
+mod store;
 mod token;
 pub mod util;
 

@@ -237,16 +237,16 @@ pub fn find_reusable(
 ) -> Option<usize> {
     let now = now_ms();
     let purpose = purpose.unwrap_or(&key.name);
-    let usable = |t: &crate::state::AccessToken| {
+    let usable = |t: &crate::store::AccessToken| {
         !t.deleted && t.key_id == key.id && t.user_id == user_id && t.permanent_expires_at_ms.is_none_or(|p| p > now)
     };
     if key.force_token_reuse {
-        if let Some(i) = inner.tokens.iter().position(|t| usable(t) && t.purpose == purpose && t.scopes == scopes) {
+        if let Some(i) = inner.tokens.position(|t| usable(t) && t.purpose == purpose && t.scopes == scopes) {
             return Some(i);
         }
     }
     if scopes.len() == 1 && scopes[0].ends_with("userinfo") {
-        return inner.tokens.iter().position(|t| usable(t) && t.remember_access && t.scopes == scopes);
+        return inner.tokens.position(|t| usable(t) && t.remember_access && t.scopes == scopes);
     }
     let _ = app;
     None

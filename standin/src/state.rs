@@ -1,6 +1,7 @@
 //! Shared state, request parsing and response helpers.
 
 use crate::seed::{DeveloperKey, User};
+use crate::store::TokenStore;
 use crate::util::{now_ms, random_hex};
 use crate::Config;
 use axum::body::{to_bytes, Body};
@@ -50,11 +51,10 @@ pub struct Inner {
     pub codes: HashMap<String, CodeData>,
     /// `oauth2/pkce:<code>` → (challenge, expires_ms)
     pub pkce: HashMap<String, (String, u64)>,
-    pub tokens: Vec<AccessToken>,
+    pub tokens: TokenStore,
     pub sessions: HashMap<String, Session>,
     /// session token → (user id, created_ms)
     pub session_tokens: HashMap<String, (u64, u64)>,
-    pub next_token_id: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -65,23 +65,6 @@ pub struct CodeData {
     pub purpose: Option<String>,
     pub remember_access: bool,
     pub expires_ms: u64,
-}
-
-#[derive(Clone, Debug)]
-pub struct AccessToken {
-    #[allow(dead_code)]
-    pub id: u64,
-    pub key_id: u64,
-    pub user_id: u64,
-    /// `None` for userinfo-only tokens (plaintext cleared).
-    pub token: Option<String>,
-    pub refresh: Option<String>,
-    pub scopes: Vec<String>,
-    pub purpose: String,
-    pub remember_access: bool,
-    pub expires_at_ms: Option<u64>,
-    pub permanent_expires_at_ms: Option<u64>,
-    pub deleted: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -114,7 +97,7 @@ impl App {
             signing_key,
             signing_kid: "standin-2024-01".into(),
             internal_secret: random_hex(32).into_bytes(),
-            inner: Mutex::new(Inner { next_token_id: 1, ..Default::default() }),
+            inner: Mutex::new(Inner::default()),
             stats: Stats::default(),
         }
     }
@@ -366,12 +349,6 @@ impl Inner {
 
     pub fn session_user(&self, req: &Req) -> Option<u64> {
         self.session(req).and_then(|s| s.user_id)
-    }
-
-    pub fn new_token_id(&mut self) -> u64 {
-        let id = self.next_token_id;
-        self.next_token_id += 1;
-        id
     }
 
     /// Removes expired codes, challenges and session tokens.

@@ -3,7 +3,8 @@
 use crate::jwt;
 use crate::oauth::{find_reusable, invalid_scope_description, missing_scopes};
 use crate::seed::{ClientType, DeveloperKey};
-use crate::state::{html, json_resp, oauth_error, read_req, redirect, AccessToken, App, AppRef, Inner, Req, Stats};
+use crate::state::{html, json_resp, oauth_error, read_req, redirect, App, AppRef, Inner, Req, Stats};
+use crate::store::{AccessToken, NewToken, TokenId};
 use crate::util::{b64url, now_ms, now_secs, parse_url, random_slug, uuid_v4};
 use crate::Behaviour;
 use axum::extract::{Request, State};
@@ -82,7 +83,7 @@ fn expires_in(t: &AccessToken, key: &DeveloperKey) -> Option<i64> {
 /// `Token#as_json`.
 fn token_json(app: &App, t: &AccessToken, key: &DeveloperKey, refresh: Option<&str>) -> Value {
     let mut v = json!({
-        "access_token": t.token,
+        "access_token": t.access(),
         "token_type": "Bearer",
         "user": user_json(app, t.user_id),
         "canvas_region": app.config.seed.settings.canvas_region,
@@ -163,32 +164,25 @@ fn create_access_token(
     remember_access: bool,
 ) -> Value {
     if let Some(i) = find_reusable(app, inner, key, user_id, &scopes, purpose.as_deref()) {
-        let t = &mut inner.tokens[i];
-        if t.token.is_some() {
-            t.token = Some(new_secret());
-            t.expires_at_ms = hourly_expiry(app, key);
+        if inner.tokens.get(i).access().is_some() {
+            inner.tokens.set_access(i, Some(new_secret()));
+            inner.tokens.get_mut(i).expires_at_ms = hourly_expiry(app, key);
         }
-        let t = t.clone();
-        return token_json(app, &t, key, None);
+        return token_json(app, inner.tokens.get(i), key, None);
     }
     let userinfo = scopes.iter().any(|s| s.ends_with("userinfo"));
     let refresh = new_secret();
-    let id = inner.new_token_id();
-    let t = AccessToken {
-        id,
+    let new = NewToken {
         key_id: key.id,
         user_id,
-        token: (!userinfo).then(new_secret),
-        refresh: Some(refresh.clone()),
         scopes,
         purpose: purpose.unwrap_or_else(|| key.name.clone()),
         remember_access,
         expires_at_ms: hourly_expiry(app, key),
         permanent_expires_at_ms: permanent_expiry(app, key, user_id),
-        deleted: false,
     };
-    inner.tokens.push(t.clone());
-    token_json(app, &t, key, (!userinfo).then_some(refresh.as_str()))
+    let i = inner.tokens.insert(new, (!userinfo).then(new_secret), Some(refresh.clone()));
+    token_json(app, inner.tokens.get(i), key, (!userinfo).then_some(refresh.as_str()))
 }
 
 /// grant_type=refresh_token (§3.4).
@@ -205,9 +199,9 @@ fn refresh_token(app: &App, req: &Req) -> Response {
     };
     let mut inner = app.lock();
     let now = now_ms();
-    let found = inner.tokens.iter().position(|t| {
+    let found = inner.tokens.by_refresh(rt).filter(|&i| {
+        let t = inner.tokens.get(i);
         !t.deleted
-            && t.refresh.as_deref() == Some(rt)
             && t.permanent_expires_at_ms.is_none_or(|p| p > now)
             && app.key_by_id(t.key_id).is_some_and(|k| k.active)
             && app.user(t.user_id).is_some()
@@ -216,25 +210,19 @@ fn refresh_token(app: &App, req: &Req) -> Response {
         let error = if app.config.behaviour == Behaviour::Next { "invalid_grant" } else { "invalid_request" };
         return bad(error, "refresh_token not found");
     };
-    if inner.tokens[i].key_id != key.id {
+    if inner.tokens.get(i).key_id != key.id {
         return bad("invalid_grant", "incorrect client");
     }
     let public = key.client_type == ClientType::Public;
     let new_refresh = public.then(new_secret);
-    let perm = if public {
-        permanent_expiry(app, key, inner.tokens[i].user_id)
-    } else {
-        inner.tokens[i].permanent_expires_at_ms
-    };
-    let t = &mut inner.tokens[i];
-    t.token = Some(new_secret());
-    t.expires_at_ms = hourly_expiry(app, key);
-    t.permanent_expires_at_ms = perm;
-    if let Some(r) = &new_refresh {
-        t.refresh = Some(r.clone());
+    if public {
+        let perm = permanent_expiry(app, key, inner.tokens.get(i).user_id);
+        inner.tokens.get_mut(i).permanent_expires_at_ms = perm;
+        inner.tokens.set_refresh(i, new_refresh.clone());
     }
-    let t = t.clone();
-    json_resp(StatusCode::OK, &token_json(app, &t, key, new_refresh.as_deref()))
+    inner.tokens.set_access(i, Some(new_secret()));
+    inner.tokens.get_mut(i).expires_at_ms = hourly_expiry(app, key);
+    json_resp(StatusCode::OK, &token_json(app, inner.tokens.get(i), key, new_refresh.as_deref()))
 }
 
 /// grant_type=client_credentials (§3.5). HTTP Basic is ignored.
@@ -376,12 +364,12 @@ impl TokenError {
 }
 
 /// `load_pseudonym_from_access_token`: index of the usable token, or why not.
-pub fn authenticate_token(app: &App, inner: &Inner, token: &str) -> Result<usize, TokenError> {
+pub fn authenticate_token(app: &App, inner: &Inner, token: &str) -> Result<TokenId, TokenError> {
     let now = now_ms();
-    let Some(i) = inner.tokens.iter().position(|t| t.token.as_deref() == Some(token)) else {
+    let Some(i) = inner.tokens.by_access(token) else {
         return Err(TokenError::Invalid);
     };
-    let t = &inner.tokens[i];
+    let t = inner.tokens.get(i);
     if let Some(p) = t.permanent_expires_at_ms.filter(|p| *p <= now) {
         return Err(TokenError::Expired(p));
     }
@@ -429,7 +417,7 @@ pub async fn destroy(State(app): State<AppRef>, req: Request) -> Response {
     match authenticate_token(&app, &inner, &token) {
         Err(e) => non_api_token_error(&req, &e),
         Ok(i) => {
-            inner.tokens[i].deleted = true;
+            inner.tokens.get_mut(i).deleted = true;
             json_resp(StatusCode::OK, &json!({}))
         }
     }
@@ -467,7 +455,7 @@ pub async fn session_token(State(app): State<AppRef>, req: Request) -> Response 
     let mut inner = app.lock();
     let user_id = match req.access_token() {
         Some(t) => match authenticate_token(&app, &inner, &t) {
-            Ok(i) => inner.tokens[i].user_id,
+            Ok(i) => inner.tokens.get(i).user_id,
             Err(e) => return non_api_token_error(&req, &e),
         },
         None => {
