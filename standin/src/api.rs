@@ -1,7 +1,9 @@
 //! A few Canvas API endpoints with Canvas's 401 behaviour (§6.2).
 
-use crate::state::{json_resp, read_req, App, AppRef, Req};
-use crate::token::{authenticate_token, TokenError};
+use crate::request::{read_req, Req};
+use crate::respond::json_resp;
+use crate::state::{App, AppRef};
+use crate::token_auth::{authenticate_token, TokenError};
 use crate::util::{iso8601, to_query};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -38,7 +40,7 @@ fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
             let key = app.key_by_id(t.key_id).expect("checked");
             let method = if req.method == axum::http::Method::HEAD { "GET" } else { req.method.as_str() };
             let wanted = format!("url:{method}|{pattern}");
-            if key.require_scopes && !t.scopes.iter().any(|s| *s == wanted) {
+            if key.require_scopes && !t.scopes.contains(&wanted) {
                 return Err(unauthorized(
                     json!({"errors": [{"message": "Insufficient scopes on access token."}]}),
                     false,

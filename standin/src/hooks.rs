@@ -1,8 +1,10 @@
 //! `/__test/*`: test hooks, enabled only by `Config::test_hooks` / `--test-hooks`. NOT Canvas
 //! behaviour. These (and only these) responses carry permissive CORS headers.
 
-use crate::oauth::issue_code;
-use crate::state::{json_resp, read_req, AppRef};
+use crate::grants::issue_code;
+use crate::request::read_req;
+use crate::respond::json_resp;
+use crate::state::{AppRef, Grant};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,17 +52,9 @@ pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     };
     let s = |k: &str| v[k].as_str().map(str::to_string);
     let mut inner = app.lock();
-    let code = issue_code(
-        &app,
-        &mut inner,
-        key.id,
-        user.id,
-        scopes,
-        s("purpose"),
-        false,
-        s("code_challenge").as_deref(),
-        s("code_challenge_method").as_deref(),
-    );
+    let grant = Grant { client_id: key.id, user_id: user.id, scopes, purpose: s("purpose"), remember_access: false };
+    let code =
+        issue_code(&app, &mut inner, grant, s("code_challenge").as_deref(), s("code_challenge_method").as_deref());
     cors(json_resp(StatusCode::OK, &json!({"code": code})))
 }
 

@@ -399,14 +399,13 @@ async fn pkce_challenge_from_auth_is_stored_only_for_s256() {
     use sha2::Digest;
     let ch = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     let seed_trusted_public = |method: &'static str, ch: String| {
-        let p = auth_path(&[
+        auth_path(&[
             ("client_id", TRUSTED),
             ("redirect_uri", CALLBACK),
             ("response_type", "code"),
             ("code_challenge", &ch),
             ("code_challenge_method", method),
-        ]);
-        p
+        ])
     };
     let p = seed_trusted_public("S256", ch.clone());
     let code = s.browse(&p).await.location_query()["code"].clone();
