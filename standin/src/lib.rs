@@ -16,6 +16,7 @@ mod hooks;
 pub mod http;
 pub mod jwt;
 mod login;
+mod logout;
 mod middleware;
 mod oauth;
 mod request;
@@ -100,7 +101,7 @@ pub fn router(config: Config) -> Router {
         .route("/", get(login::home))
         .route("/login", get(login::login_page))
         .route("/login/canvas", get(login::login_page).post(login::login_submit))
-        .route("/logout", get(login::logout_page).post(login::logout).delete(login::logout))
+        .route("/logout", get(logout::confirm).post(logout::destroy).delete(logout::destroy))
         .route("/login/oauth2/auth", get(oauth::auth))
         .route("/login/oauth2/confirm", get(consent::confirm))
         .route("/login/oauth2/accept", post(consent::accept))

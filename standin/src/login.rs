@@ -42,7 +42,7 @@ pub async fn home(State(app): State<AppRef>, req: Request) -> Response {
     let user = app.lock().session_user(&req).and_then(|id| app.user(id).cloned());
     let body = match user {
         Some(u) => format!(
-            "<h1>Dashboard</h1><p>You are logged in as <strong>{}</strong> ({}).</p><form method=\"post\" action=\"/logout\"><div class=\"buttons\"><button type=\"submit\">Log out</button></div></form>",
+            "<h1>Dashboard</h1><p>You are logged in as <strong>{}</strong> ({}).</p><p><a href=\"/logout\">Log out</a></p>",
             html_escape(&u.name),
             html_escape(&u.login)
         ),
@@ -81,7 +81,10 @@ pub async fn login_submit(State(app): State<AppRef>, req: Request) -> Response {
     let old = req.session_id().and_then(|sid| inner.sessions.remove(&sid)).unwrap_or_default();
     let sid = random_hex(32);
     let pending = old.oauth2.is_some();
-    inner.sessions.insert(sid.clone(), Session { user_id: Some(user.id), oauth2: old.oauth2, csrf: None });
+    let slo_url = app.config.seed.settings.login_slo_url.clone();
+    inner
+        .sessions
+        .insert(sid.clone(), Session { user_id: Some(user.id), oauth2: old.oauth2, slo_url, ..Default::default() });
     let mut r = if pending {
         confirmation_redirect(&app, &mut inner, &req, &sid, user.id)
     } else {
@@ -89,19 +92,4 @@ pub async fn login_submit(State(app): State<AppRef>, req: Request) -> Response {
     };
     set_session_cookie(&mut r, &sid);
     r
-}
-
-pub async fn logout_page(State(_app): State<AppRef>) -> Response {
-    html(
-        StatusCode::OK,
-        page("Log Out", "<h1>Log out</h1><form method=\"post\" action=\"/logout\"><div class=\"buttons\"><button type=\"submit\" class=\"primary\">Log out</button></div></form>"),
-    )
-}
-
-pub async fn logout(State(app): State<AppRef>, req: Request) -> Response {
-    let req = read_req(req).await;
-    if let Some(sid) = req.session_id() {
-        app.lock().sessions.remove(&sid);
-    }
-    redirect(&format!("{}/login", app.base_url(&req)))
 }

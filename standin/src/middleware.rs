@@ -1,21 +1,17 @@
 //! Per-request middleware (log line, `?session_token=` logins, API counter) and the 404 page.
 
-use crate::respond::{html, page, redirect, set_session_cookie};
+use crate::respond::{not_found_page, redirect, set_session_cookie};
 use crate::state::{App, AppRef, Session, Stats, SESSION_TOKEN_VALIDITY_MS};
 use crate::util::{now_ms, random_hex};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
 
 pub async fn not_found(State(_app): State<AppRef>, req: Request) -> Response {
     let _ = req;
-    html(
-        StatusCode::NOT_FOUND,
-        page("Page Not Found", "<h1>Page Not Found</h1><p>Oops, we couldn't find that page.</p>"),
-    )
+    not_found_page()
 }
 
 /// One log line per request (method, path without query, status, latency), session-token

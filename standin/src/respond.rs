@@ -99,3 +99,11 @@ pub fn page(title: &str, body: &str) -> String {
 pub fn bad(error: &str, desc: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, error, desc)
 }
+
+/// Canvas's HTML 404.
+pub fn not_found_page() -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        page("Page Not Found", "<h1>Page Not Found</h1><p>Oops, we couldn't find that page.</p>"),
+    )
+}

@@ -29,6 +29,10 @@ pub struct Settings {
     pub canvas_region: String,
     /// `iss` of client_credentials access tokens (Canvas `lti_iss`).
     pub lti_iss: String,
+    /// When set, the password login counts as a login through a provider with single logout
+    /// (SAML-like) at this URL: `/logout` and `expire_sessions` send the browser there (§4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_slo_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -39,6 +43,7 @@ impl Default for Settings {
             oauth2_deny_post: true,
             canvas_region: "unknown".into(),
             lti_iss: "https://canvas.instructure.com".into(),
+            login_slo_url: None,
         }
     }
 }

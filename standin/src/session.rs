@@ -16,9 +16,12 @@ pub async fn destroy(State(app): State<AppRef>, req: Request) -> Response {
     Stats::bump(&app.stats.revoke_requests);
     let req = read_req(req).await;
     let mut inner = app.lock();
+    // expire_sessions (any value, even 0): the login provider's single-logout URL is looked up
+    // and the web session of *this* request ends, before the token is even looked at.
+    let mut forward_url = None;
     if req.param("expire_sessions").is_some() {
-        if let Some(sid) = req.session_id() {
-            inner.sessions.remove(&sid);
+        if let Some(ended) = req.session_id().and_then(|sid| inner.sessions.remove(&sid)) {
+            forward_url = ended.slo_url;
         }
     }
     let Some(token) = req.access_token() else {
@@ -31,7 +34,10 @@ pub async fn destroy(State(app): State<AppRef>, req: Request) -> Response {
         Err(e) => non_api_token_error(&req, &e),
         Ok(i) => {
             inner.tokens.get_mut(i).deleted = true;
-            json_resp(StatusCode::OK, &json!({}))
+            match forward_url {
+                Some(url) => json_resp(StatusCode::OK, &json!({"forward_url": url})),
+                None => json_resp(StatusCode::OK, &json!({})),
+            }
         }
     }
 }

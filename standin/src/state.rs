@@ -70,7 +70,12 @@ pub struct Grant {
 pub struct Session {
     pub user_id: Option<u64>,
     pub oauth2: Option<OAuthSession>,
+    /// The consent page's `custom_csrf_token` (§2.6).
     pub csrf: Option<String>,
+    /// Rails' `authenticity_token` for the /logout form (created by GET /logout).
+    pub authenticity_token: Option<String>,
+    /// Single-logout URL of the login provider this session logged in through (§4 `forward_url`).
+    pub slo_url: Option<String>,
 }
 
 #[derive(Clone, Debug)]
