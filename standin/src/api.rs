@@ -1,5 +1,6 @@
 //! A few Canvas API endpoints with Canvas's 401 behaviour (§6.2).
 
+use crate::masquerade::api_as_user;
 use crate::request::{read_req, Req};
 use crate::respond::json_resp;
 use crate::state::{App, AppRef};
@@ -19,7 +20,13 @@ fn unauthorized(body: Value, www_authenticate: bool) -> Response {
 }
 
 /// Authenticates an API request for the route `pattern` (e.g. `/api/v1/users/:id`).
+/// Then `as_user_id` may switch to another user.
 fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
+    let caller = authenticate_caller(app, req, pattern)?;
+    api_as_user(app, req, caller)
+}
+
+fn authenticate_caller(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
     let inner = app.lock();
     let Some(token) = req.access_token() else {
         return inner.session_user(req).ok_or_else(|| {

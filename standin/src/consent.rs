@@ -20,7 +20,7 @@ pub async fn confirm(State(app): State<AppRef>, req: Request) -> Response {
     let Some(o) = session.oauth2.clone() else {
         return redirect(&format!("{}/login", app.base_url(&req)));
     };
-    let Some(user) = session.user_id.and_then(|id| app.user(id)) else {
+    let Some(user) = session.current_user().and_then(|id| app.user(id)) else {
         return redirect(&format!("{}/login", app.base_url(&req)));
     };
     let Some(key) = app.key_by_id(o.client_id) else {
@@ -87,11 +87,11 @@ pub async fn accept(State(app): State<AppRef>, req: Request) -> Response {
     if req.param("custom_csrf_token") != Some(expected) {
         return text(StatusCode::BAD_REQUEST, "Invalid custom CSRF token");
     }
-    let Some(uid) = session.user_id else {
+    if session.user_id.is_none() {
         return redirect(&format!("{}/login", app.base_url(&req)));
-    };
+    }
     let remember = req.param("remember_access").is_some_and(|v| !matches!(v, "" | "0" | "false"));
-    redirect_with_code(&app, &mut inner, &req, &sid, uid, remember)
+    redirect_with_code(&app, &mut inner, &req, &sid, remember)
 }
 
 /// GET/POST /login/oauth2/deny.

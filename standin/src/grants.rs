@@ -4,7 +4,7 @@
 use crate::request::Req;
 use crate::seed::{ClientType, DeveloperKey};
 use crate::state::{App, CodeData, Grant, Inner};
-use crate::store::{AccessToken, NewToken};
+use crate::store::{AccessToken, NewToken, TokenId};
 use crate::util::{now_ms, random_hex, random_slug, to_sentence};
 use serde_json::{json, Value};
 
@@ -37,29 +37,32 @@ pub fn issue_code(app: &App, inner: &mut Inner, grant: Grant, challenge: Option<
 }
 
 /// `Token.find_reusable_access_token`.
-pub fn find_reusable(
-    app: &App,
-    inner: &Inner,
-    key: &DeveloperKey,
-    user_id: u64,
-    scopes: &[String],
-    purpose: Option<&str>,
-) -> Option<usize> {
+pub fn find_reusable(inner: &Inner, key: &DeveloperKey, grant: &Grant) -> Option<TokenId> {
     let now = now_ms();
-    let purpose = purpose.unwrap_or(&key.name);
+    let purpose = grant.purpose.as_deref().unwrap_or(&key.name);
+    let scopes = &grant.scopes;
     let usable = |t: &AccessToken| {
-        !t.deleted && t.key_id == key.id && t.user_id == user_id && t.permanent_expires_at_ms.is_none_or(|p| p > now)
+        !t.deleted
+            && t.key_id == key.id
+            && t.user_id == grant.user_id
+            && t.real_user_id == grant.real_user_id
+            && t.permanent_expires_at_ms.is_none_or(|p| p > now)
     };
     if key.force_token_reuse {
-        if let Some(i) = inner.tokens.position(|t| usable(t) && t.purpose == purpose && t.scopes == scopes) {
+        if let Some(i) = inner.tokens.position(|t| usable(t) && t.purpose == purpose && t.scopes == *scopes) {
             return Some(i);
         }
     }
     if scopes.len() == 1 && scopes[0].ends_with("userinfo") {
-        return inner.tokens.position(|t| usable(t) && t.remember_access && t.scopes == scopes);
+        return inner.tokens.position(|t| usable(t) && t.remember_access && t.scopes == *scopes);
     }
-    let _ = app;
     None
+}
+
+/// The `real_user` object of a masquerading grant: `{id, name, global_id}` (§3.3).
+fn real_user_json(app: &App, user_id: u64) -> Value {
+    let full = user_json(app, user_id);
+    json!({"id": full["id"], "name": full["name"], "global_id": full["global_id"]})
 }
 
 pub fn user_json(app: &App, user_id: u64) -> Value {
@@ -90,6 +93,9 @@ pub fn token_json(app: &App, t: &AccessToken, key: &DeveloperKey, refresh: Optio
         "user": user_json(app, t.user_id),
         "canvas_region": app.config.seed.settings.canvas_region,
     });
+    if let Some(real) = t.real_user_id {
+        v["real_user"] = real_user_json(app, real);
+    }
     if let Some(r) = refresh {
         v["refresh_token"] = json!(r);
     }
@@ -116,19 +122,20 @@ pub fn hourly_expiry(app: &App, key: &DeveloperKey) -> Option<u64> {
 
 /// `Token#create_access_token_if_needed` and the response body.
 pub fn create_access_token(app: &App, inner: &mut Inner, key: &DeveloperKey, grant: Grant) -> Value {
-    let Grant { user_id, scopes, purpose, remember_access, .. } = grant;
-    if let Some(i) = find_reusable(app, inner, key, user_id, &scopes, purpose.as_deref()) {
+    if let Some(i) = find_reusable(inner, key, &grant) {
         if inner.tokens.get(i).access().is_some() {
             inner.tokens.set_access(i, Some(new_secret()));
             inner.tokens.get_mut(i).expires_at_ms = hourly_expiry(app, key);
         }
         return token_json(app, inner.tokens.get(i), key, None);
     }
+    let Grant { user_id, real_user_id, scopes, purpose, remember_access, .. } = grant;
     let userinfo = scopes.iter().any(|s| s.ends_with("userinfo"));
     let refresh = new_secret();
     let new = NewToken {
         key_id: key.id,
         user_id,
+        real_user_id,
         scopes,
         purpose: purpose.unwrap_or_else(|| key.name.clone()),
         remember_access,

@@ -24,7 +24,7 @@ pub async fn preflight() -> Response {
     cors(StatusCode::NO_CONTENT.into_response())
 }
 
-/// POST /__test/code `{client_id, user_id, scopes?, code_challenge?, code_challenge_method?, purpose?}`
+/// POST /__test/code `{client_id, user_id, real_user_id?, scopes?, code_challenge?, code_challenge_method?, purpose?}`
 /// → `{code}`, minted exactly like an approved authorization.
 pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -52,7 +52,19 @@ pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     };
     let s = |k: &str| v[k].as_str().map(str::to_string);
     let mut inner = app.lock();
-    let grant = Grant { client_id: key.id, user_id: user.id, scopes, purpose: s("purpose"), remember_access: false };
+    let real_user_id = match id("real_user_id") {
+        Some(r) if app.user(r).is_some() => Some(r),
+        Some(_) => return cors(json_resp(StatusCode::BAD_REQUEST, &json!({"error": "unknown real_user_id"}))),
+        None => None,
+    };
+    let grant = Grant {
+        client_id: key.id,
+        user_id: user.id,
+        real_user_id,
+        scopes,
+        purpose: s("purpose"),
+        remember_access: false,
+    };
     let code =
         issue_code(&app, &mut inner, grant, s("code_challenge").as_deref(), s("code_challenge_method").as_deref());
     cors(json_resp(StatusCode::OK, &json!({"code": code})))

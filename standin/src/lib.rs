@@ -17,6 +17,7 @@ pub mod http;
 pub mod jwt;
 mod login;
 mod logout;
+mod masquerade;
 mod middleware;
 mod oauth;
 mod request;
@@ -109,6 +110,7 @@ pub fn router(config: Config) -> Router {
         .route("/login/oauth2/token", post(token::token).delete(session::destroy))
         .route("/login/oauth2/jwks", get(client_credentials::jwks))
         .route("/login/session_token", get(session::session_token))
+        .route("/users/{id}/masquerade", post(masquerade::masquerade).delete(masquerade::masquerade))
         .route("/api/v1/users/{id}", get(api::user))
         .route("/api/v1/users/{id}/profile", get(api::profile))
         .route("/api/v1/courses", get(api::courses))

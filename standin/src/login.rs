@@ -55,10 +55,10 @@ pub async fn login_page(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
     let mut inner = app.lock();
     let logged_in = inner.session_user(&req);
-    if let (Some(uid), None) = (logged_in, req.param("force_login")) {
+    if let (Some(_), None) = (logged_in, req.param("force_login")) {
         let sid = req.session_id().unwrap_or_default();
         if inner.sessions.get(&sid).is_some_and(|s| s.oauth2.is_some()) {
-            return confirmation_redirect(&app, &mut inner, &req, &sid, uid);
+            return confirmation_redirect(&app, &mut inner, &req, &sid);
         }
         return redirect(&format!("{}/", app.base_url(&req)));
     }
@@ -86,7 +86,7 @@ pub async fn login_submit(State(app): State<AppRef>, req: Request) -> Response {
         .sessions
         .insert(sid.clone(), Session { user_id: Some(user.id), oauth2: old.oauth2, slo_url, ..Default::default() });
     let mut r = if pending {
-        confirmation_redirect(&app, &mut inner, &req, &sid, user.id)
+        confirmation_redirect(&app, &mut inner, &req, &sid)
     } else {
         redirect(&format!("{}/", app.base_url(&req)))
     };

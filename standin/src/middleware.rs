@@ -38,13 +38,14 @@ fn session_token_login(app: &App, req: &Request<Body>) -> Option<Response> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
     let tok = pairs.iter().find(|(k, _)| k == "session_token").map(|(_, v)| v.clone())?;
     let mut inner = app.lock();
-    let (user_id, created) = *inner.session_tokens.get(&tok)?;
+    let t = *inner.session_tokens.get(&tok)?;
     let now = now_ms();
-    if now.abs_diff(created) > SESSION_TOKEN_VALIDITY_MS {
+    if now.abs_diff(t.created_ms) > SESSION_TOKEN_VALIDITY_MS {
         return None;
     }
     let sid = random_hex(32);
-    inner.sessions.insert(sid.clone(), Session { user_id: Some(user_id), ..Default::default() });
+    let session = Session { user_id: Some(t.user_id), masquerade_as: t.masquerade_as, ..Default::default() };
+    inner.sessions.insert(sid.clone(), session);
     drop(inner);
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "session_token").collect();
     let mut location = req.uri().path().to_string();

@@ -41,16 +41,30 @@ pub fn redirect_valid(app: &App, key: &DeveloperKey, uri: &str, req: &Req) -> bo
     ch == rh || ch.ends_with(&format!(".{rh}"))
 }
 
+/// The grant the pending request would make for the session's current user (the masqueraded
+/// one when masquerading, with the admin as `real_user`).
+fn pending_grant(inner: &Inner, sid: &str, remember_access: bool) -> Option<(OAuthSession, Grant)> {
+    let session = inner.sessions.get(sid)?;
+    let o = session.oauth2.clone()?;
+    let grant = Grant {
+        client_id: o.client_id,
+        user_id: session.current_user()?,
+        real_user_id: session.real_user(),
+        scopes: o.scopes.clone(),
+        purpose: o.purpose.clone(),
+        remember_access,
+    };
+    Some((o, grant))
+}
+
 /// `Provider#authorized_token?` (§2.4).
-fn authorized_token(app: &App, inner: &Inner, o: &OAuthSession, user_id: u64) -> bool {
+fn authorized_token(app: &App, inner: &Inner, sid: &str) -> bool {
+    let Some((o, grant)) = pending_grant(inner, sid, false) else { return false };
     if o.redirect_uri == OOB {
         return false;
     }
     let Some(key) = app.key_by_id(o.client_id) else { return false };
-    if key.trusted {
-        return true;
-    }
-    find_reusable(app, inner, key, user_id, &o.scopes, o.purpose.as_deref()).is_some()
+    key.trusted || find_reusable(inner, key, &grant).is_some()
 }
 
 /// `Provider.final_redirect`: deletes `session[:oauth2]`, appends sorted params (+ state).
@@ -69,35 +83,21 @@ pub fn final_redirect(app: &App, inner: &mut Inner, req: &Req, sid: &str, params
 }
 
 /// Redirect with a fresh code for the pending request.
-pub fn redirect_with_code(
-    app: &App,
-    inner: &mut Inner,
-    req: &Req,
-    sid: &str,
-    user_id: u64,
-    remember: bool,
-) -> Response {
-    let Some(o) = inner.sessions.get(sid).and_then(|s| s.oauth2.clone()) else {
+pub fn redirect_with_code(app: &App, inner: &mut Inner, req: &Req, sid: &str, remember: bool) -> Response {
+    let Some((o, grant)) = pending_grant(inner, sid, remember) else {
         return text(StatusCode::BAD_REQUEST, "Invalid or missing session for oauth");
-    };
-    let grant = Grant {
-        client_id: o.client_id,
-        user_id,
-        scopes: o.scopes.clone(),
-        purpose: o.purpose.clone(),
-        remember_access: remember,
     };
     let code = issue_code(app, inner, grant, o.code_challenge.as_deref(), o.code_challenge_method.as_deref());
     final_redirect(app, inner, req, sid, &[("code", &code)])
 }
 
 /// `Provider.confirmation_redirect`.
-pub fn confirmation_redirect(app: &App, inner: &mut Inner, req: &Req, sid: &str, user_id: u64) -> Response {
-    let Some(o) = inner.sessions.get(sid).and_then(|s| s.oauth2.clone()) else {
+pub fn confirmation_redirect(app: &App, inner: &mut Inner, req: &Req, sid: &str) -> Response {
+    if inner.sessions.get(sid).is_none_or(|s| s.oauth2.is_none()) {
         return redirect(&format!("{}/login", app.base_url(req)));
-    };
-    if authorized_token(app, inner, &o, user_id) {
-        return redirect_with_code(app, inner, req, sid, user_id, false);
+    }
+    if authorized_token(app, inner, sid) {
+        return redirect_with_code(app, inner, req, sid, false);
     }
     redirect(&format!("{}/login/oauth2/confirm", app.base_url(req)))
 }
@@ -162,6 +162,7 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
         return with_cookie(r, &sid, created);
     }
     // 7. prompt.
+    // `logged_in_user`: the real user when masquerading.
     let user = inner.sessions.get(&sid).and_then(|s| s.user_id);
     let mut force_login = req.param("force_login").is_some();
     match req.param("prompt") {
@@ -169,10 +170,9 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
         Some("none") => {
             let r = match user {
                 None => err(&mut inner, "login_required", "prompt=none but there is no current session"),
-                Some(uid) => {
-                    let o = inner.sessions.get(&sid).and_then(|s| s.oauth2.clone()).expect("saved above");
-                    if authorized_token(&app, &inner, &o, uid) {
-                        redirect_with_code(&app, &mut inner, &req, &sid, uid, false)
+                Some(_) => {
+                    if authorized_token(&app, &inner, &sid) {
+                        redirect_with_code(&app, &mut inner, &req, &sid, false)
                     } else {
                         err(
                             &mut inner,
@@ -191,8 +191,8 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
         }
     }
     // 8. Logged in, no force_login.
-    if let (Some(uid), false) = (user, force_login) {
-        let r = confirmation_redirect(&app, &mut inner, &req, &sid, uid);
+    if let (Some(_), false) = (user, force_login) {
+        let r = confirmation_redirect(&app, &mut inner, &req, &sid);
         return with_cookie(r, &sid, created);
     }
     // 9. To /login, keeping only the login params.

@@ -120,6 +120,17 @@ pub struct User {
     pub can_create_tokens: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// An admin with the "become other users" permission: may masquerade (web `/users/:id/masquerade`,
+    /// API `as_user_id`) as any user who has no such permission and is not a site admin.
+    #[serde(default)]
+    pub can_become_users: bool,
+}
+
+impl User {
+    /// `User#can_masquerade?(masquerader)` as modelled here: yourself, or an admin over a non-admin.
+    pub fn can_be_masqueraded_by(&self, admin: &User) -> bool {
+        self.id == admin.id || (admin.can_become_users && !self.can_become_users && !self.site_admin)
+    }
 }
 
 /// A course. Every seeded user is enrolled in every course (`enrollment_type` per user id below).
@@ -215,6 +226,7 @@ pub fn default_seed() -> Seed {
             site_admin: false,
             can_create_tokens: true,
             email: Some("student@example.edu".into()),
+            can_become_users: false,
         },
         User {
             id: 2,
@@ -225,6 +237,18 @@ pub fn default_seed() -> Seed {
             site_admin: false,
             can_create_tokens: true,
             email: Some("teacher@example.edu".into()),
+            can_become_users: false,
+        },
+        User {
+            id: 3,
+            login: "admin@example.edu".into(),
+            password: "password".into(),
+            name: "Ada Admin".into(),
+            locale: None,
+            site_admin: false,
+            can_create_tokens: true,
+            email: Some("admin@example.edu".into()),
+            can_become_users: true,
         },
     ];
     let subjects = [

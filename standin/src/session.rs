@@ -3,7 +3,7 @@
 
 use crate::request::{read_req, Req};
 use crate::respond::{html, json_resp, page, redirect};
-use crate::state::{App, AppRef, Stats};
+use crate::state::{App, AppRef, SessionToken, Stats};
 use crate::token_auth::{authenticate_token, non_api_token_error};
 use crate::util::{now_ms, parse_url, random_slug};
 use axum::extract::{Request, State};
@@ -69,9 +69,15 @@ fn unauthorized_action(app: &App, req: &Req, has_user: bool) -> Response {
 pub async fn session_token(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
     let mut inner = app.lock();
-    let user_id = match req.access_token() {
+    let (user_id, masquerade_as) = match req.access_token() {
         Some(t) => match authenticate_token(&app, &inner, &t) {
-            Ok(i) => inner.tokens.get(i).user_id,
+            Ok(i) => {
+                let t = inner.tokens.get(i);
+                match t.real_user_id {
+                    Some(real) => (real, Some(t.user_id)),
+                    None => (t.user_id, None),
+                }
+            }
             Err(e) => return non_api_token_error(&req, &e),
         },
         None => {
@@ -96,7 +102,7 @@ pub async fn session_token(State(app): State<AppRef>, req: Request) -> Response 
     }
     let tok = random_slug(48);
     inner.sweep();
-    inner.session_tokens.insert(tok.clone(), (user_id, now_ms()));
+    inner.session_tokens.insert(tok.clone(), SessionToken { user_id, masquerade_as, created_ms: now_ms() });
     let (base, fragment) = match return_to.find('#') {
         Some(i) => (&return_to[..i], &return_to[i..]),
         None => (return_to.as_str(), ""),

@@ -46,8 +46,7 @@ pub struct Inner {
     pub pkce: HashMap<String, (String, u64)>,
     pub tokens: TokenStore,
     pub sessions: HashMap<String, Session>,
-    /// session token → (user id, created_ms)
-    pub session_tokens: HashMap<String, (u64, u64)>,
+    pub session_tokens: HashMap<String, SessionToken>,
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +63,16 @@ pub struct Grant {
     pub scopes: Vec<String>,
     pub purpose: Option<String>,
     pub remember_access: bool,
+    /// The admin masquerading as `user_id` when the grant was made (§3.3 `real_user`).
+    pub real_user_id: Option<u64>,
+}
+
+/// A `/login/session_token` token (§5): the login user (the real one when masquerading).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionToken {
+    pub user_id: u64,
+    pub masquerade_as: Option<u64>,
+    pub created_ms: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -76,6 +85,19 @@ pub struct Session {
     pub authenticity_token: Option<String>,
     /// Single-logout URL of the login provider this session logged in through (§4 `forward_url`).
     pub slo_url: Option<String>,
+    /// `session[:become_user_id]`: the user this (admin) session is acting as.
+    pub masquerade_as: Option<u64>,
+}
+
+impl Session {
+    /// `@current_user`: the masqueraded user when masquerading, else the logged-in one.
+    pub fn current_user(&self) -> Option<u64> {
+        self.user_id.and(self.masquerade_as.or(self.user_id))
+    }
+    /// `@real_current_user`: the logged-in admin, only while masquerading.
+    pub fn real_user(&self) -> Option<u64> {
+        self.masquerade_as.and(self.user_id)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -159,7 +181,7 @@ impl Inner {
     }
 
     pub fn session_user(&self, req: &Req) -> Option<u64> {
-        self.session(req).and_then(|s| s.user_id)
+        self.session(req).and_then(Session::current_user)
     }
 
     /// Removes expired codes, challenges and session tokens.
@@ -167,6 +189,6 @@ impl Inner {
         let now = now_ms();
         self.codes.retain(|_, c| c.expires_ms > now);
         self.pkce.retain(|_, (_, exp)| *exp > now);
-        self.session_tokens.retain(|_, (_, created)| created.saturating_add(SESSION_TOKEN_VALIDITY_MS) >= now);
+        self.session_tokens.retain(|_, t| t.created_ms.saturating_add(SESSION_TOKEN_VALIDITY_MS) >= now);
     }
 }

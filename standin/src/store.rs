@@ -10,6 +10,8 @@ pub type TokenId = usize;
 pub struct AccessToken {
     pub key_id: u64,
     pub user_id: u64,
+    /// The admin who was masquerading as `user_id` when the grant was made (§3.3 `real_user`).
+    pub real_user_id: Option<u64>,
     /// `None` for userinfo-only tokens (plaintext cleared). Changed only through the store.
     token: Option<String>,
     refresh: Option<String>,
@@ -25,6 +27,7 @@ pub struct AccessToken {
 pub struct NewToken {
     pub key_id: u64,
     pub user_id: u64,
+    pub real_user_id: Option<u64>,
     pub scopes: Vec<String>,
     pub purpose: String,
     pub remember_access: bool,
@@ -51,6 +54,7 @@ impl TokenStore {
         self.tokens.push(AccessToken {
             key_id: new.key_id,
             user_id: new.user_id,
+            real_user_id: new.real_user_id,
             token: None,
             refresh: None,
             scopes: new.scopes,
@@ -122,6 +126,7 @@ mod tests {
         NewToken {
             key_id: 1,
             user_id: 2,
+            real_user_id: None,
             scopes: vec![],
             purpose: "p".into(),
             remember_access: false,
