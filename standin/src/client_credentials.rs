@@ -1,6 +1,6 @@
 //! grant_type=client_credentials (§3.5) and the JWK set of its "external" tokens.
 
-use crate::grants::{invalid_scope_description, missing_scopes};
+use crate::grants::{invalid_scope_description, missing_scopes, requested_scopes};
 use crate::jwt;
 use crate::request::Req;
 use crate::respond::{bad, json_resp, oauth_error};
@@ -39,13 +39,15 @@ pub async fn client_credentials(app: &App, req: &Req) -> Response {
         if req.param("client_secret") != Some(key.api_key.as_str()) {
             return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "invalid client");
         }
+        if key.service_user_flow() {
+            return crate::service_user::token(app, req, key);
+        }
         if key.client_credentials_audience.as_deref() != Some("external") {
             return bad("invalid_request", "assertion method not supported for this grant_type");
         }
         key
     };
-    let scopes: Vec<String> =
-        req.param("scope").or(req.param("scopes")).unwrap_or("").split_whitespace().map(str::to_string).collect();
+    let scopes = requested_scopes(req);
     let missing = missing_scopes(key, &scopes);
     if scopes.is_empty() || !missing.is_empty() {
         return bad("invalid_scope", &invalid_scope_description(&missing));

@@ -23,6 +23,7 @@ mod oauth;
 mod request;
 mod respond;
 pub mod seed;
+mod service_user;
 mod session;
 mod state;
 mod store;

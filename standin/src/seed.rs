@@ -102,6 +102,20 @@ pub struct DeveloperKey {
     /// Key setting `replace_tokens`.
     #[serde(default)]
     pub replace_tokens: bool,
+    /// `authorized_flows`, e.g. `["service_user_client_credentials"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorized_flows: Vec<String>,
+    /// The key's service user (a user id), for `service_user_client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_user_id: Option<u64>,
+}
+
+impl DeveloperKey {
+    /// Set up for service-user client_credentials (§3.5): the flow is authorized and a service
+    /// user is set.
+    pub fn service_user_flow(&self) -> bool {
+        self.service_user_id.is_some() && self.authorized_flows.iter().any(|f| f == "service_user_client_credentials")
+    }
 }
 
 /// A user with a Canvas login (pseudonym).
@@ -124,6 +138,13 @@ pub struct User {
     /// API `as_user_id`) as any user who has no such permission and is not a site admin.
     #[serde(default)]
     pub can_become_users: bool,
+    /// `false` models a deleted or suspended user (no active pseudonym).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub active: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl User {
@@ -189,6 +210,8 @@ fn key(id: u64, secret: &str, name: &str) -> DeveloperKey {
         active: true,
         account_binding: on(),
         replace_tokens: false,
+        authorized_flows: vec![],
+        service_user_id: None,
     }
 }
 
@@ -227,6 +250,7 @@ pub fn default_seed() -> Seed {
             can_create_tokens: true,
             email: Some("student@example.edu".into()),
             can_become_users: false,
+            active: true,
         },
         User {
             id: 2,
@@ -238,6 +262,7 @@ pub fn default_seed() -> Seed {
             can_create_tokens: true,
             email: Some("teacher@example.edu".into()),
             can_become_users: false,
+            active: true,
         },
         User {
             id: 3,
@@ -249,6 +274,7 @@ pub fn default_seed() -> Seed {
             can_create_tokens: true,
             email: Some("admin@example.edu".into()),
             can_become_users: true,
+            active: true,
         },
     ];
     let subjects = [

@@ -44,7 +44,7 @@ pub fn authenticate_token(app: &App, inner: &Inner, token: &str) -> Result<Token
     if key.auto_expire_tokens && t.expires_at_ms.is_some_and(|e| e <= now) {
         return Err(TokenError::Invalid);
     }
-    if !key.active || key.account_binding != "on" || app.user(t.user_id).is_none() {
+    if !key.active || key.account_binding != "on" || app.user(t.user_id).is_none_or(|u| !u.active) {
         return Err(TokenError::Invalid);
     }
     Ok(i)
