@@ -129,13 +129,14 @@ pub fn create_access_token(app: &App, inner: &mut Inner, key: &DeveloperKey, gra
         }
         return token_json(app, inner.tokens.get(i), key, None);
     }
-    let Grant { user_id, real_user_id, scopes, purpose, remember_access, .. } = grant;
+    let Grant { user_id, real_user_id, scopes, purpose, remember_access, resource, .. } = grant;
     let userinfo = scopes.iter().any(|s| s.ends_with("userinfo"));
     let refresh = new_secret();
     let new = NewToken {
         key_id: key.id,
         user_id,
         real_user_id,
+        resource,
         scopes,
         purpose: purpose.unwrap_or_else(|| key.name.clone()),
         remember_access,

@@ -24,7 +24,8 @@ pub async fn preflight() -> Response {
     cors(StatusCode::NO_CONTENT.into_response())
 }
 
-/// POST /__test/code `{client_id, user_id, real_user_id?, scopes?, code_challenge?, code_challenge_method?, purpose?}`
+/// POST /__test/code `{client_id, user_id, real_user_id?, scopes?, code_challenge?, code_challenge_method?,
+/// purpose?, resource?}`
 /// → `{code}`, minted exactly like an approved authorization.
 pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -64,6 +65,7 @@ pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
         scopes,
         purpose: s("purpose"),
         remember_access: false,
+        resource: s("resource"),
     };
     let code =
         issue_code(&app, &mut inner, grant, s("code_challenge").as_deref(), s("code_challenge_method").as_deref());

@@ -21,6 +21,7 @@ mod masquerade;
 mod middleware;
 mod oauth;
 mod request;
+mod resource;
 mod respond;
 pub mod seed;
 mod service_user;

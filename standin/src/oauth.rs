@@ -53,6 +53,7 @@ fn pending_grant(inner: &Inner, sid: &str, remember_access: bool) -> Option<(OAu
         scopes: o.scopes.clone(),
         purpose: o.purpose.clone(),
         remember_access,
+        resource: o.resource.clone(),
     };
     Some((o, grant))
 }
@@ -136,6 +137,7 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
         code_challenge_method: req.param("code_challenge_method").map(str::to_string),
         state: req.param("state").map(str::to_string),
         nonce: req.param("nonce").map(str::to_string),
+        resource: None,
     };
     if let Some(s) = inner.sessions.get_mut(&sid) {
         s.oauth2 = Some(o);
@@ -160,6 +162,16 @@ pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
     if req.param("response_type") != Some("code") {
         let r = err(&mut inner, "unsupported_response_type", "Only response_type=code is permitted");
         return with_cookie(r, &sid, created);
+    }
+    // 6b. NEXT: RFC 8707 resource (where in the order is not known; chosen here).
+    if let (Behaviour::Next, Some(resource)) = (app.config.behaviour, req.param("resource")) {
+        if !crate::resource::acceptable(key, resource) {
+            let r = err(&mut inner, "invalid_target", crate::resource::INVALID_TARGET_DESC);
+            return with_cookie(r, &sid, created);
+        }
+        if let Some(o) = inner.sessions.get_mut(&sid).and_then(|s| s.oauth2.as_mut()) {
+            o.resource = Some(resource.to_string());
+        }
     }
     // 7. prompt.
     // `logged_in_user`: the real user when masquerading.

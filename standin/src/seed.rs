@@ -105,6 +105,9 @@ pub struct DeveloperKey {
     /// `authorized_flows`, e.g. `["service_user_client_credentials"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorized_flows: Vec<String>,
+    /// NEXT: the RFC 8707 `resource` values this key may ask for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_audiences: Vec<String>,
     /// The key's service user (a user id), for `service_user_client_credentials`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_user_id: Option<u64>,
@@ -211,6 +214,7 @@ fn key(id: u64, secret: &str, name: &str) -> DeveloperKey {
         account_binding: on(),
         replace_tokens: false,
         authorized_flows: vec![],
+        allowed_audiences: vec![],
         service_user_id: None,
     }
 }

@@ -40,6 +40,7 @@ pub fn token(app: &App, req: &Req, key: &DeveloperKey) -> Response {
         key_id: key.id,
         user_id: user.id,
         real_user_id: None,
+        resource: None,
         scopes,
         purpose: key.name.clone(),
         remember_access: false,

@@ -65,6 +65,8 @@ pub struct Grant {
     pub remember_access: bool,
     /// The admin masquerading as `user_id` when the grant was made (§3.3 `real_user`).
     pub real_user_id: Option<u64>,
+    /// NEXT: the RFC 8707 `resource` the grant was made for.
+    pub resource: Option<String>,
 }
 
 /// A `/login/session_token` token (§5): the login user (the real one when masquerading).
@@ -111,6 +113,8 @@ pub struct OAuthSession {
     pub state: Option<String>,
     #[allow(dead_code)]
     pub nonce: Option<String>,
+    /// NEXT: the checked RFC 8707 `resource`.
+    pub resource: Option<String>,
 }
 
 const SIGNING_KEY_PEM: &str = include_str!("keys/standin-signing.pem");

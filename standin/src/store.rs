@@ -12,6 +12,8 @@ pub struct AccessToken {
     pub user_id: u64,
     /// The admin who was masquerading as `user_id` when the grant was made (§3.3 `real_user`).
     pub real_user_id: Option<u64>,
+    /// NEXT: the RFC 8707 `resource` of the grant.
+    pub resource: Option<String>,
     /// `None` for userinfo-only tokens (plaintext cleared). Changed only through the store.
     token: Option<String>,
     refresh: Option<String>,
@@ -28,6 +30,7 @@ pub struct NewToken {
     pub key_id: u64,
     pub user_id: u64,
     pub real_user_id: Option<u64>,
+    pub resource: Option<String>,
     pub scopes: Vec<String>,
     pub purpose: String,
     pub remember_access: bool,
@@ -55,6 +58,7 @@ impl TokenStore {
             key_id: new.key_id,
             user_id: new.user_id,
             real_user_id: new.real_user_id,
+            resource: new.resource,
             token: None,
             refresh: None,
             scopes: new.scopes,
@@ -127,6 +131,7 @@ mod tests {
             key_id: 1,
             user_id: 2,
             real_user_id: None,
+            resource: None,
             scopes: vec![],
             purpose: "p".into(),
             remember_access: false,

@@ -85,6 +85,9 @@ fn authorization_code(app: &App, req: &Req) -> Response {
     if data.grant.client_id != key.id {
         return bad("invalid_grant", "incorrect client");
     }
+    if let Err(r) = check_resource(app, req, key, data.grant.resource.as_deref()) {
+        return r;
+    }
     inner.codes.remove(code);
     inner.pkce.remove(code);
     if req.param("replace_tokens").is_some_and(|v| !matches!(v, "" | "0" | "false")) || key.replace_tokens {
@@ -94,6 +97,17 @@ fn authorization_code(app: &App, req: &Req) -> Response {
     }
     let body = create_access_token(app, &mut inner, key, data.grant);
     json_resp(StatusCode::OK, &body)
+}
+
+/// NEXT: a `resource` on the token request must be acceptable and covered by the grant (400
+/// `invalid_target`; checked after the code or refresh token is found, a choice).
+fn check_resource(app: &App, req: &Req, key: &DeveloperKey, granted: Option<&str>) -> Result<(), Response> {
+    match (app.config.behaviour, req.param("resource")) {
+        (Behaviour::Next, Some(r)) if !crate::resource::token_request_ok(key, r, granted) => {
+            Err(bad("invalid_target", crate::resource::INVALID_TARGET_DESC))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// grant_type=refresh_token (§3.4).
@@ -123,6 +137,9 @@ fn refresh_token(app: &App, req: &Req) -> Response {
     };
     if inner.tokens.get(i).key_id != key.id {
         return bad("invalid_grant", "incorrect client");
+    }
+    if let Err(r) = check_resource(app, req, key, inner.tokens.get(i).resource.as_deref()) {
+        return r;
     }
     let public = key.client_type == ClientType::Public;
     let new_refresh = public.then(new_secret);
