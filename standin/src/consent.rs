@@ -76,6 +76,9 @@ pub async fn confirm(State(app): State<AppRef>, req: Request) -> Response {
 /// POST /login/oauth2/accept.
 pub async fn accept(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
+    if let Some(r) = crate::navigation::refused(&app.config, &req) {
+        return r;
+    }
     let mut inner = app.lock();
     let sid = req.session_id().unwrap_or_default();
     let Some(session) = inner.sessions.get(&sid).cloned().filter(|s| s.oauth2.is_some()) else {

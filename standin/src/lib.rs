@@ -19,6 +19,7 @@ mod login;
 mod logout;
 mod masquerade;
 mod middleware;
+mod navigation;
 mod oauth;
 mod request;
 mod resource;

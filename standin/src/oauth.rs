@@ -106,6 +106,9 @@ pub fn confirmation_redirect(app: &App, inner: &mut Inner, req: &Req, sid: &str)
 /// GET /login/oauth2/auth (§2.2, in that order).
 pub async fn auth(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
+    if let Some(r) = crate::navigation::refused(&app.config, &req) {
+        return r;
+    }
     // 0. OOB landing page.
     if req.param("code").is_some() || req.param("error").is_some() {
         let body = match (req.param("code"), req.param("error")) {
