@@ -199,3 +199,17 @@ pub fn assert_oauth_error(r: &Resp, status: u16, error: &str, desc: &str) {
         assert_eq!(r.header("www-authenticate"), None);
     }
 }
+
+/// The S256 PKCE challenge of a verifier.
+pub fn challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+/// The sorted keys of a JSON object.
+pub fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
