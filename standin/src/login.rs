@@ -69,7 +69,12 @@ pub async fn login_submit(State(app): State<AppRef>, req: Request) -> Response {
     let req = read_req(req).await;
     let login = req.param("pseudonym_session[unique_id]").unwrap_or("").trim().to_string();
     let password = req.param("pseudonym_session[password]").unwrap_or("");
-    let user = app.config.seed.users.iter().find(|u| u.login.eq_ignore_ascii_case(&login) && u.password == password);
+    let user = app
+        .config
+        .seed
+        .users
+        .iter()
+        .find(|u| u.active && u.login.eq_ignore_ascii_case(&login) && u.password == password);
     let Some(user) = user else {
         return html(
             StatusCode::BAD_REQUEST,

@@ -129,7 +129,7 @@ fn refresh_token(app: &App, req: &Req) -> Response {
         !t.deleted
             && t.permanent_expires_at_ms.is_none_or(|p| p > now)
             && app.key_by_id(t.key_id).is_some_and(|k| k.active)
-            && app.user(t.user_id).is_some()
+            && app.user(t.user_id).is_some_and(|u| u.active)
     });
     let Some(i) = found else {
         let error = if app.config.behaviour == Behaviour::Next { "invalid_grant" } else { "invalid_request" };

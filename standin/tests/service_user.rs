@@ -118,3 +118,26 @@ async fn service_user_errors_in_canvas_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_inactive_user_cannot_log_in_and_their_grants_stop_working() {
+    let mut seed = default_seed();
+    seed.users[0].active = false;
+    let mut s = start(Config { seed, test_hooks: true, ..Config::default() }).await;
+    let r = s.login("student@example.edu").await;
+    assert_eq!(r.status, 400, "the login form refuses them");
+    assert!(!s.browse("/").await.text().contains("Sam Student"));
+    // A grant made before (minted here) no longer works: API and refresh both refuse it.
+    let v = s.tokens_for(WEB, WEB_SECRET).await;
+    let at = v["access_token"].as_str().unwrap();
+    assert_eq!(s.api("/api/v1/users/self", at).await.json()["errors"][0]["message"], "Invalid access token.");
+    let r = s
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("refresh_token", v["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_oauth_error(&r, 400, "invalid_request", "refresh_token not found");
+}
