@@ -1,7 +1,10 @@
 //! A few Canvas API endpoints with Canvas's 401 behaviour (§6.2).
 
-use crate::state::{json_resp, read_req, App, AppRef, Req};
-use crate::token::{authenticate_token, TokenError};
+use crate::masquerade::api_as_user;
+use crate::request::{read_req, Req};
+use crate::respond::json_resp;
+use crate::state::{App, AppRef};
+use crate::token_auth::{authenticate_token, TokenError};
 use crate::util::{iso8601, to_query};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,7 +20,13 @@ fn unauthorized(body: Value, www_authenticate: bool) -> Response {
 }
 
 /// Authenticates an API request for the route `pattern` (e.g. `/api/v1/users/:id`).
+/// Then `as_user_id` may switch to another user.
 fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
+    let caller = authenticate_caller(app, req, pattern)?;
+    api_as_user(app, req, caller)
+}
+
+fn authenticate_caller(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
     let inner = app.lock();
     let Some(token) = req.access_token() else {
         return inner.session_user(req).ok_or_else(|| {
@@ -34,11 +43,11 @@ fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
         )),
         Err(e) => Err(unauthorized(json!({"errors": [{"message": e.message()}]}), true)),
         Ok(i) => {
-            let t = &inner.tokens[i];
+            let t = inner.tokens.get(i);
             let key = app.key_by_id(t.key_id).expect("checked");
             let method = if req.method == axum::http::Method::HEAD { "GET" } else { req.method.as_str() };
             let wanted = format!("url:{method}|{pattern}");
-            if key.require_scopes && !t.scopes.iter().any(|s| *s == wanted) {
+            if key.require_scopes && !t.scopes.contains(&wanted) {
                 return Err(unauthorized(
                     json!({"errors": [{"message": "Insufficient scopes on access token."}]}),
                     false,

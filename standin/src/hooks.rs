@@ -1,8 +1,10 @@
 //! `/__test/*`: test hooks, enabled only by `Config::test_hooks` / `--test-hooks`. NOT Canvas
 //! behaviour. These (and only these) responses carry permissive CORS headers.
 
-use crate::oauth::issue_code;
-use crate::state::{json_resp, read_req, AppRef};
+use crate::grants::issue_code;
+use crate::request::read_req;
+use crate::respond::json_resp;
+use crate::state::{AppRef, Grant};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +24,8 @@ pub async fn preflight() -> Response {
     cors(StatusCode::NO_CONTENT.into_response())
 }
 
-/// POST /__test/code `{client_id, user_id, scopes?, code_challenge?, code_challenge_method?, purpose?}`
+/// POST /__test/code `{client_id, user_id, real_user_id?, scopes?, code_challenge?, code_challenge_method?,
+/// purpose?, resource?}`
 /// → `{code}`, minted exactly like an approved authorization.
 pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -50,17 +53,22 @@ pub async fn code(State(app): State<AppRef>, req: Request) -> Response {
     };
     let s = |k: &str| v[k].as_str().map(str::to_string);
     let mut inner = app.lock();
-    let code = issue_code(
-        &app,
-        &mut inner,
-        key.id,
-        user.id,
+    let real_user_id = match id("real_user_id") {
+        Some(r) if app.user(r).is_some() => Some(r),
+        Some(_) => return cors(json_resp(StatusCode::BAD_REQUEST, &json!({"error": "unknown real_user_id"}))),
+        None => None,
+    };
+    let grant = Grant {
+        client_id: key.id,
+        user_id: user.id,
+        real_user_id,
         scopes,
-        s("purpose"),
-        false,
-        s("code_challenge").as_deref(),
-        s("code_challenge_method").as_deref(),
-    );
+        purpose: s("purpose"),
+        remember_access: false,
+        resource: s("resource"),
+    };
+    let code =
+        issue_code(&app, &mut inner, grant, s("code_challenge").as_deref(), s("code_challenge_method").as_deref());
     cors(json_resp(StatusCode::OK, &json!({"code": code})))
 }
 

@@ -1,79 +1,45 @@
 //! `canvas-standin`: a stand-in for Canvas LMS's OAuth2 provider and a few API endpoints,
-//! faithful to `docs/canvas.md`. Written independently of `canvas-oauth-core`.
+//! faithful to `shared/canvas-oauth2.md`. Written independently of `canvas-oauth-core`.
 //!
 //! Run it in-process with [`spawn`] (or [`serve`] on a listener you bound), or as the
 //! `canvas-standin` binary. All state lives in memory.
 
+// Handlers return early with a ready `Response` as the error; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 mod api;
+mod client_credentials;
+mod config;
+mod consent;
+mod grants;
 mod hooks;
 pub mod http;
 pub mod jwt;
+mod login;
+mod logout;
+mod masquerade;
+mod middleware;
+mod navigation;
 mod oauth;
+mod request;
+mod resource;
+mod respond;
 pub mod seed;
+mod service_user;
+mod session;
 mod state;
+mod store;
 mod token;
+mod token_auth;
 pub mod util;
 
+pub use config::{Behaviour, Config};
 pub use seed::{default_seed, ClientType, Course, DeveloperKey, Seed, Settings, User};
 
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Which Canvas code the stand-in imitates where versions differ (docs/canvas.md §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Behaviour {
-    /// The current upstream release (default).
-    #[default]
-    Up,
-    /// Newer code not yet confirmed as released: PKCE downgrade closed, `invalid_grant` for bad
-    /// refresh tokens, exact-only redirect_uri matching, OOB refused for non-document fetches,
-    /// the RFC 8707 `resource` parameter.
-    Next,
-}
-
-impl std::str::FromStr for Behaviour {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "up" | "UP" => Ok(Behaviour::Up),
-            "next" | "NEXT" => Ok(Behaviour::Next),
-            other => Err(format!("unknown behaviour {other:?} (expected up or next)")),
-        }
-    }
-}
-
-/// Configuration of one stand-in instance.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Developer keys, users, courses, settings.
-    pub seed: Seed,
-    /// Base URL used for absolute URLs (Link headers, redirects to /login). When `None`, the
-    /// request's own scheme and `Host` are used.
-    pub public_url: Option<String>,
-    /// Hourly expiry of access tokens (Canvas: 1 hour) for keys with `auto_expire_tokens`.
-    pub access_token_ttl: Duration,
-    /// Lifetime of authorization codes and their PKCE challenges (Canvas: 600 s).
-    pub code_ttl: Duration,
-    pub behaviour: Behaviour,
-    /// Enables the `/__test/*` endpoints (not Canvas behaviour).
-    pub test_hooks: bool,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            seed: default_seed(),
-            public_url: None,
-            access_token_ttl: Duration::from_secs(3600),
-            code_ttl: Duration::from_secs(600),
-            behaviour: Behaviour::Up,
-            test_hooks: false,
-        }
-    }
-}
 
 /// A running stand-in. Shuts down when dropped or on [`Running::shutdown`].
 pub struct Running {
@@ -136,17 +102,18 @@ pub fn router(config: Config) -> Router {
     let test_hooks = config.test_hooks;
     let app = Arc::new(state::App::new(config));
     let mut r = Router::new()
-        .route("/", get(oauth::home))
-        .route("/login", get(oauth::login_page))
-        .route("/login/canvas", get(oauth::login_page).post(oauth::login_submit))
-        .route("/logout", get(oauth::logout_page).post(oauth::logout).delete(oauth::logout))
+        .route("/", get(login::home))
+        .route("/login", get(login::login_page))
+        .route("/login/canvas", get(login::login_page).post(login::login_submit))
+        .route("/logout", get(logout::confirm).post(logout::destroy).delete(logout::destroy))
         .route("/login/oauth2/auth", get(oauth::auth))
-        .route("/login/oauth2/confirm", get(oauth::confirm))
-        .route("/login/oauth2/accept", post(oauth::accept))
-        .route("/login/oauth2/deny", get(oauth::deny).post(oauth::deny))
-        .route("/login/oauth2/token", post(token::token).delete(token::destroy))
-        .route("/login/oauth2/jwks", get(token::jwks))
-        .route("/login/session_token", get(token::session_token))
+        .route("/login/oauth2/confirm", get(consent::confirm))
+        .route("/login/oauth2/accept", post(consent::accept))
+        .route("/login/oauth2/deny", get(consent::deny).post(consent::deny))
+        .route("/login/oauth2/token", post(token::token).delete(session::destroy))
+        .route("/login/oauth2/jwks", get(client_credentials::jwks))
+        .route("/login/session_token", get(session::session_token))
+        .route("/users/{id}/masquerade", post(masquerade::masquerade).delete(masquerade::masquerade))
         .route("/api/v1/users/{id}", get(api::user))
         .route("/api/v1/users/{id}/profile", get(api::profile))
         .route("/api/v1/courses", get(api::courses))
@@ -156,7 +123,7 @@ pub fn router(config: Config) -> Router {
             .route("/__test/code", post(hooks::code).options(hooks::preflight))
             .route("/__test/stats", get(hooks::stats).options(hooks::preflight));
     }
-    r.fallback(state::not_found)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), state::middleware))
+    r.fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::middleware))
         .with_state(app)
 }

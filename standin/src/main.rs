@@ -1,69 +1,83 @@
 //! `canvas-standin` binary. See README.md for flags.
 
 use canvas_standin::{default_seed, serve, Behaviour, Config, Seed};
+use lexopt::prelude::*;
 use std::time::Duration;
 
 const USAGE: &str = "usage: canvas-standin [--seed FILE] [--print-seed] [--listen ADDR] [--public-url URL]
                       [--access-token-ttl SECS] [--code-ttl SECS] [--behaviour up|next] [--test-hooks]";
 
-fn fail(msg: &str) -> ! {
-    eprintln!("canvas-standin: {msg}\n{USAGE}");
-    std::process::exit(2)
+/// What the command line asks for.
+struct Cli {
+    config: Config,
+    listen: String,
+    print_seed: bool,
+    help: bool,
 }
 
-fn secs(v: &str, flag: &str) -> Duration {
+fn secs(v: &str, flag: &str) -> Result<Duration, String> {
     match v.parse::<f64>() {
-        Ok(s) if s >= 0.0 && s.is_finite() => Duration::from_secs_f64(s),
-        _ => fail(&format!("{flag} needs a number of seconds")),
+        Ok(s) if s >= 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("{flag} needs a number of seconds")),
     }
+}
+
+fn read_seed(path: &str) -> Result<Seed, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("bad seed {path}: {e}"))
+}
+
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser.value().map_err(|_| format!("{flag} needs a value"))?.string().map_err(|e| e.to_string())
+}
+
+/// Parses the flags (`--flag value` or `--flag=value`) with lexopt.
+fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, String> {
+    let mut cli = Cli { config: Config::default(), listen: "127.0.0.1:3000".into(), print_seed: false, help: false };
+    let mut seed = None;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("seed") => seed = Some(read_seed(&value(&mut parser, "--seed")?)?),
+            Long("print-seed") => cli.print_seed = true,
+            Long("listen") => cli.listen = value(&mut parser, "--listen")?,
+            Long("public-url") => cli.config.public_url = Some(value(&mut parser, "--public-url")?),
+            Long("access-token-ttl") => {
+                cli.config.access_token_ttl = secs(&value(&mut parser, "--access-token-ttl")?, "--access-token-ttl")?
+            }
+            Long("code-ttl") => cli.config.code_ttl = secs(&value(&mut parser, "--code-ttl")?, "--code-ttl")?,
+            Long("behaviour") | Long("behavior") => {
+                cli.config.behaviour = value(&mut parser, "--behaviour")?.parse::<Behaviour>()?
+            }
+            Long("test-hooks") => cli.config.test_hooks = true,
+            Short('h') | Long("help") => cli.help = true,
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    cli.config.seed = seed.unwrap_or_else(default_seed);
+    Ok(cli)
 }
 
 #[tokio::main]
 async fn main() {
-    let mut config = Config::default();
-    let mut listen = "127.0.0.1:3000".to_string();
-    let mut print_seed = false;
-    let mut seed: Option<Seed> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value =
-            || inline.clone().or_else(|| args.next()).unwrap_or_else(|| fail(&format!("{flag} needs a value")));
-        match flag.as_str() {
-            "--seed" => {
-                let path = value();
-                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("cannot read {path}: {e}")));
-                seed = Some(serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("bad seed {path}: {e}"))));
-            }
-            "--print-seed" => print_seed = true,
-            "--listen" => listen = value(),
-            "--public-url" => config.public_url = Some(value()),
-            "--access-token-ttl" => config.access_token_ttl = secs(&value(), "--access-token-ttl"),
-            "--code-ttl" => config.code_ttl = secs(&value(), "--code-ttl"),
-            "--behaviour" | "--behavior" => {
-                config.behaviour = value().parse::<Behaviour>().unwrap_or_else(|e| fail(&e))
-            }
-            "--test-hooks" => config.test_hooks = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return;
-            }
-            other => fail(&format!("unknown argument {other:?}")),
-        }
-    }
-    config.seed = seed.unwrap_or_else(default_seed);
-    if print_seed {
-        println!("{}", serde_json::to_string_pretty(&config.seed).expect("seed serializes"));
+    let fail = |msg: &str| -> ! {
+        eprintln!("canvas-standin: {msg}\n{USAGE}");
+        std::process::exit(2)
+    };
+    let cli = parse(std::env::args_os().skip(1)).unwrap_or_else(|e| fail(&e));
+    if cli.help {
+        println!("{USAGE}");
         return;
     }
-    let listener = tokio::net::TcpListener::bind(&listen)
+    if cli.print_seed {
+        println!("{}", serde_json::to_string_pretty(&cli.config.seed).expect("seed serializes"));
+        return;
+    }
+    let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
-        .unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", cli.listen)));
     let addr = listener.local_addr().expect("bound");
-    let running = serve(listener, config).unwrap_or_else(|e| fail(&e.to_string()));
+    let running = serve(listener, cli.config).unwrap_or_else(|e| fail(&e.to_string()));
     println!("canvas-standin listening on http://{addr}");
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -29,6 +29,10 @@ pub struct Settings {
     pub canvas_region: String,
     /// `iss` of client_credentials access tokens (Canvas `lti_iss`).
     pub lti_iss: String,
+    /// When set, the password login counts as a login through a provider with single logout
+    /// (SAML-like) at this URL: `/logout` and `expire_sessions` send the browser there (§4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_slo_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -39,6 +43,7 @@ impl Default for Settings {
             oauth2_deny_post: true,
             canvas_region: "unknown".into(),
             lti_iss: "https://canvas.instructure.com".into(),
+            login_slo_url: None,
         }
     }
 }
@@ -97,6 +102,23 @@ pub struct DeveloperKey {
     /// Key setting `replace_tokens`.
     #[serde(default)]
     pub replace_tokens: bool,
+    /// `authorized_flows`, e.g. `["service_user_client_credentials"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorized_flows: Vec<String>,
+    /// NEXT: the RFC 8707 `resource` values this key may ask for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_audiences: Vec<String>,
+    /// The key's service user (a user id), for `service_user_client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_user_id: Option<u64>,
+}
+
+impl DeveloperKey {
+    /// Set up for service-user client_credentials (§3.5): the flow is authorized and a service
+    /// user is set.
+    pub fn service_user_flow(&self) -> bool {
+        self.service_user_id.is_some() && self.authorized_flows.iter().any(|f| f == "service_user_client_credentials")
+    }
 }
 
 /// A user with a Canvas login (pseudonym).
@@ -115,6 +137,24 @@ pub struct User {
     pub can_create_tokens: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// An admin with the "become other users" permission: may masquerade (web `/users/:id/masquerade`,
+    /// API `as_user_id`) as any user who has no such permission and is not a site admin.
+    #[serde(default)]
+    pub can_become_users: bool,
+    /// `false` models a deleted or suspended user (no active pseudonym).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub active: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl User {
+    /// `User#can_masquerade?(masquerader)` as modelled here: yourself, or an admin over a non-admin.
+    pub fn can_be_masqueraded_by(&self, admin: &User) -> bool {
+        self.id == admin.id || (admin.can_become_users && !self.can_become_users && !self.site_admin)
+    }
 }
 
 /// A course. Every seeded user is enrolled in every course (`enrollment_type` per user id below).
@@ -173,6 +213,9 @@ fn key(id: u64, secret: &str, name: &str) -> DeveloperKey {
         active: true,
         account_binding: on(),
         replace_tokens: false,
+        authorized_flows: vec![],
+        allowed_audiences: vec![],
+        service_user_id: None,
     }
 }
 
@@ -210,6 +253,8 @@ pub fn default_seed() -> Seed {
             site_admin: false,
             can_create_tokens: true,
             email: Some("student@example.edu".into()),
+            can_become_users: false,
+            active: true,
         },
         User {
             id: 2,
@@ -220,6 +265,20 @@ pub fn default_seed() -> Seed {
             site_admin: false,
             can_create_tokens: true,
             email: Some("teacher@example.edu".into()),
+            can_become_users: false,
+            active: true,
+        },
+        User {
+            id: 3,
+            login: "admin@example.edu".into(),
+            password: "password".into(),
+            name: "Ada Admin".into(),
+            locale: None,
+            site_admin: false,
+            can_create_tokens: true,
+            email: Some("admin@example.edu".into()),
+            can_become_users: true,
+            active: true,
         },
     ];
     let subjects = [

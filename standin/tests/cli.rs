@@ -63,3 +63,30 @@ async fn prints_listening_line_and_serves() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("GET /login 200"), "{log}");
 }
+
+#[test]
+fn flags_take_inline_values_and_bad_flags_exit_2_with_usage() {
+    let ok = Command::new(BIN)
+        .args(["--behavior=next", "--code-ttl=1.5", "--access-token-ttl", "2", "--public-url=http://x", "--test-hooks"])
+        .arg("--print-seed")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let help = Command::new(BIN).arg("-h").output().unwrap();
+    assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).starts_with("usage: canvas-standin"));
+    for bad in [
+        &["--bogus"][..],
+        &["--listen"],
+        &["--code-ttl", "-1"],
+        &["--access-token-ttl=soon"],
+        &["--test-hooks=1"],
+        &["stray"],
+        &["--seed", "/nonexistent/seed.json"],
+    ] {
+        let out = Command::new(BIN).args(bad).arg("--print-seed").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.starts_with("canvas-standin: ") && err.contains("usage: canvas-standin"), "{bad:?}: {err}");
+        assert!(out.stdout.is_empty(), "{bad:?} printed the seed");
+    }
+}

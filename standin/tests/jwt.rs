@@ -7,7 +7,6 @@ use common::*;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SCOPE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem";
@@ -34,17 +33,9 @@ fn lti_key(id: &str) -> DeveloperKey {
 async fn jwks_server(body: String) -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = l.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = sock.read(&mut buf).await;
-                let resp = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-                let _ = sock.write_all(resp.as_bytes()).await;
-            });
-        }
-    });
+    let app = axum::Router::new()
+        .route("/jwks", axum::routing::get(move || async move { ([("content-type", "application/json")], body) }));
+    tokio::spawn(async move { axum::serve(l, app).await });
     format!("http://{addr}/jwks")
 }
 
@@ -199,6 +190,23 @@ async fn public_jwk_url_selects_by_kid() {
     let broken = setup(Some("{not json".into())).await;
     let a = sign_rs256(&claims(&broken, URL_KEY), &keys().0, Some("k1"));
     assert_oauth_error(&cc(&broken, &a, Some(SCOPE)).await, 400, "invalid_request", "JWK Error: Invalid JSON");
+}
+
+#[tokio::test]
+async fn unreachable_public_jwk_url_is_a_jwk_error() {
+    // A port nothing listens on any more.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let mut seed = default_seed();
+    let mut k = lti_key(URL_KEY);
+    k.public_jwk_url = Some(format!("http://{closed}/jwks"));
+    seed.developer_keys.push(k);
+    let s = start(Config { seed, ..Config::default() }).await;
+    let a = sign_rs256(&claims(&s, URL_KEY), &keys().0, Some("k1"));
+    let r = cc(&s, &a, Some(SCOPE)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_request");
+    let d = r.json()["error_description"].as_str().unwrap().to_string();
+    assert!(d.starts_with("JWK Error: ") && d != "JWK Error: Invalid JSON", "{d}");
 }
 
 #[tokio::test]

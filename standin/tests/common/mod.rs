@@ -1,12 +1,10 @@
-//! Shared helpers for the integration tests: a tiny HTTP/1.1 client over real TCP.
+//! Shared helpers for the integration tests: HTTP over real TCP with reqwest.
 #![allow(dead_code)]
 
 use canvas_standin::{spawn, Config, Running};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 pub const WEB: &str = "10000000000001";
 pub const WEB_SECRET: &str = "standin-secret-web";
@@ -60,69 +58,29 @@ pub fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
     serde_urlencoded::to_string(pairs).unwrap().into_bytes()
 }
 
-/// One HTTP request (Connection: close) with a 10 s bound.
+/// One HTTP request with a 10 s bound; redirects are not followed, no proxy is used.
 pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
-    tokio::time::timeout(Duration::from_secs(10), request_inner(method, url, headers, body))
-        .await
-        .expect("request timed out")
-}
-
-async fn request_inner(method: &str, url: &str, headers: &[(&str, &str)], body: Option<(&str, Vec<u8>)>) -> Resp {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let mut stream = TcpStream::connect(authority).await.expect("connect");
-    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        req.push_str(&format!("Host: {authority}\r\n"));
-    }
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut req = client.request(method.parse().expect("method"), url);
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(*k, *v);
     }
-    let body = match body {
-        Some((ctype, bytes)) => {
-            req.push_str(&format!("Content-Type: {ctype}\r\nContent-Length: {}\r\n", bytes.len()));
-            bytes
-        }
-        None => {
-            if method == "POST" || method == "DELETE" {
-                req.push_str("Content-Length: 0\r\n");
-            }
-            vec![]
-        }
-    };
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).await.unwrap();
-    stream.write_all(&body).await.unwrap();
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await.unwrap();
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let raw = &buf[end + 4..];
-    let body = if chunked {
-        let mut out = Vec::new();
-        let mut pos = 0;
-        loop {
-            let le = raw[pos..].windows(2).position(|w| w == b"\r\n").unwrap() + pos;
-            let size = usize::from_str_radix(std::str::from_utf8(&raw[pos..le]).unwrap().trim(), 16).unwrap();
-            pos = le + 2;
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&raw[pos..pos + size]);
-            pos += size + 2;
-        }
-        out
-    } else {
-        raw.to_vec()
-    };
+    if let Some((ctype, bytes)) = body {
+        req = req.header("content-type", ctype).body(bytes);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = resp.bytes().await.expect("body").to_vec();
     Resp { status, headers, body }
 }
 
@@ -240,4 +198,18 @@ pub fn assert_oauth_error(r: &Resp, status: u16, error: &str, desc: &str) {
     } else {
         assert_eq!(r.header("www-authenticate"), None);
     }
+}
+
+/// The S256 PKCE challenge of a verifier.
+pub fn challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+/// The sorted keys of a JSON object.
+pub fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
 }
