@@ -1,5 +1,5 @@
 //! `canvas-standin`: a stand-in for Canvas LMS's OAuth2 provider and a few API endpoints,
-//! faithful to `shared/canvas-oauth2.md`. Written independently of `canvas-oauth-core`.
+//! faithful to `docs/canvas.md`. Written independently of `canvas-oauth-core`.
 //!
 //! Run it in-process with [`spawn`] (or [`serve`] on a listener you bound), or as the
 //! `canvas-standin` binary. All state lives in memory.
