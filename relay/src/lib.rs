@@ -20,6 +20,7 @@ pub mod config;
 mod conn;
 mod cookie;
 mod error;
+mod extract;
 mod handlers;
 mod layers;
 mod limits;
@@ -43,7 +44,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
-use error::{ClearCookie, SetSealedCookie, UpstreamStatus};
+use error::UpstreamStatus;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -130,9 +131,16 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         config: config.clone(),
     });
     let relay = Router::new()
-        .route("/token", post(routes::token::token))
+        .route(
+            "/token",
+            post(routes::token::token)
+                .route_layer(middleware::from_fn_with_state(state.clone(), routes::token::deadline)),
+        )
         .route("/refresh", post(routes::refresh::refresh))
-        .route("/revoke", post(routes::revoke::revoke))
+        .route(
+            "/revoke",
+            post(routes::revoke::revoke).route_layer(middleware::map_response(routes::revoke::clears_the_cookie)),
+        )
         .route("/session-url", post(handlers::session_url))
         .route("/lti/token", post(handlers::lti_token))
         .route("/jwks.json", get(handlers::jwks))
@@ -147,6 +155,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     let relay = relay
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(middleware::map_response_with_state(state.clone(), cookie::clear_marked))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     let mut app = if config.base_path == "/" { relay } else { Router::new().nest(&config.base_path, relay) };
@@ -238,8 +247,8 @@ fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
 }
 
 /// Every relay request passes here: request id, log line, Cache-Control, CORS (R4),
-/// origin and header checks (R4), cookie setting (R3). The rate limit (R6) is `layers::rate_limit`.
-async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+/// origin and header checks (R4). The rate limit (R6) is `layers::rate_limit`.
+async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id();
     let config = &state.config;
@@ -251,8 +260,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
         .unwrap_or_else(|| "(unmatched)".to_string());
     let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_string);
     let origin_allowed = origin.as_deref().is_some_and(|o| config.allowed_origins.iter().any(|a| a == o));
-    let cookie = state.cookie.clone();
-    req.extensions_mut().insert(cookie.clone());
 
     let counter = match route.as_str() {
         "/token" => Some(&state.stats.token),
@@ -315,13 +322,6 @@ async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     h.insert("x-request-id", HeaderValue::from_str(&id).expect("hex"));
     if let Some(o) = origin.as_deref().filter(|_| origin_allowed) {
         layers::cors_headers(h, o);
-    }
-    if let Some(SetSealedCookie(v)) = resp.extensions_mut().remove::<SetSealedCookie>() {
-        let hv = cookie.header(&v, config.cookie_max_age.as_secs());
-        resp.headers_mut().append(header::SET_COOKIE, hv);
-    } else if resp.extensions_mut().remove::<ClearCookie>().is_some() {
-        let hv = cookie.header("", 0);
-        resp.headers_mut().append(header::SET_COOKIE, hv);
     }
     let upstream_status = resp.extensions().get::<UpstreamStatus>().map(|s| s.0);
     // Never the URI (its query may hold anything), headers or bodies.
