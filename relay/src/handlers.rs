@@ -76,10 +76,10 @@ pub(crate) async fn session_url(
 // ---------------------------------------------------------------------------------------------
 // POST /lti/token, GET /jwks.json
 
-/// Constant-time equality of two secrets (compares SHA-256 digests, so lengths leak nothing).
+/// Constant-time equality of two secrets: core's compare over their SHA-256 digests, which have
+/// one length, so the secrets' lengths leak nothing either.
 fn secret_eq(a: &str, b: &str) -> bool {
-    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+    canvas_oauth_core::constant_time_eq(&Sha256::digest(a.as_bytes()), &Sha256::digest(b.as_bytes()))
 }
 
 /// `/lti/token` is for the app's own server: the route exists only with both a signing key and a
@@ -162,4 +162,18 @@ pub(crate) async fn jwks(State(state): State<Arc<AppState>>) -> impl IntoRespons
     let keys: Vec<serde_json::Value> =
         state.config.lti.iter().map(|l| crate::lti::public_jwk(&l.private_key, &l.kid)).collect();
     axum::Json(serde_json::json!({ "keys": keys }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_eq;
+
+    #[test]
+    fn secrets_compare_by_value_whatever_their_lengths() {
+        assert!(secret_eq("lti-caller-token", "lti-caller-token"));
+        assert!(!secret_eq("lti-caller-token", "lti-caller-tokem"));
+        assert!(!secret_eq("lti-caller-token", "lti-caller-token-and-more"));
+        assert!(!secret_eq("", "x"));
+        assert!(secret_eq("", ""));
+    }
 }
