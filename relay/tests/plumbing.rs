@@ -116,3 +116,35 @@ async fn sign_out_clears_the_cookie_when_the_request_itself_is_refused() {
     assert_eq!(r.status(), 403);
     assert!(set_cookie(&r).is_none());
 }
+
+#[tokio::test]
+async fn the_token_deadline_covers_reading_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut cfg = config("http://127.0.0.1:9", CLIENT_ID, SECRET);
+    cfg.session.token_deadline = std::time::Duration::from_millis(1000);
+    cfg.body_timeout = std::time::Duration::from_secs(5);
+    let relay = start_relay(cfg).await;
+    let addr = relay.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // A body that never arrives: the whole request, body included, is bounded by the deadline.
+    let head = format!(
+        "POST /token HTTP/1.1\r\nhost: {addr}\r\norigin: {ORIGIN}\r\nx-canvas-relay: 1\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        while let Ok(n @ 1..) = s.read(&mut chunk).await {
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&buf);
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}: the body timeout answered, not the deadline");
+}
