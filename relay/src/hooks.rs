@@ -66,8 +66,9 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let counts = state.stats.all().map(|(name, c)| (name, serde_json::Value::from(c.load(Ordering::Relaxed))));
-    axum::Json(serde_json::Map::from_iter(counts.map(|(k, v)| (k.to_string(), v))))
+    let counts: serde_json::Map<String, serde_json::Value> =
+        state.stats.all().into_iter().map(|(name, c)| (name.to_string(), c.load(Ordering::Relaxed).into())).collect();
+    axum::Json(counts)
 }
 
 /// Zeroes the counters and the rate limiter.
