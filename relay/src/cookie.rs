@@ -1,8 +1,12 @@
 //! The refresh-token cookie's name, flags and header forms (R3), built with the `cookie` crate.
 
-use crate::{RelayConfig, COOKIE_NAME};
+use crate::error::ClearCookie;
+use crate::{AppState, RelayConfig, COOKIE_NAME};
 use ::cookie::{Cookie, SameSite};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use std::sync::Arc;
 
 /// How the refresh-token cookie is named and flagged for one request (R3).
 #[derive(Clone, Debug)]
@@ -70,6 +74,16 @@ impl CookieSpec {
             (Some(_), Some(_)) => CookieValue::Several,
         }
     }
+}
+
+/// Turns the [`ClearCookie`] mark into the clearing `Set-Cookie`: an error answer cannot build the
+/// header itself (it has no configuration), so it marks the response. Routes that seal a new
+/// cookie append its `Set-Cookie` themselves.
+pub(crate) async fn clear_marked(State(state): State<Arc<AppState>>, mut resp: Response) -> Response {
+    if resp.extensions_mut().remove::<ClearCookie>().is_some() {
+        resp.headers_mut().append(header::SET_COOKIE, state.cookie.header("", 0));
+    }
+    resp
 }
 
 #[cfg(test)]

@@ -86,13 +86,9 @@ impl RelayError {
 #[derive(Clone, Copy, Debug)]
 pub struct UpstreamStatus(pub u16);
 
-/// Set on a response that must clear the refresh-token cookie; the cookie layer acts on it.
+/// Set on a response that must clear the refresh-token cookie; `cookie::clear_marked` acts on it.
 #[derive(Clone, Copy, Debug)]
 pub struct ClearCookie;
-
-/// Set on a response that must set the refresh-token cookie to this sealed value.
-#[derive(Clone, Debug)]
-pub struct SetSealedCookie(pub String);
 
 impl IntoResponse for RelayError {
     fn into_response(self) -> Response {

@@ -1,96 +1,18 @@
-//! Request parsing shared by the routes (R2), and the routes /session-url, /lti/token, /jwks.json
-//! (the session routes are in `routes/`).
+//! The routes /session-url, /lti/token, /jwks.json (the session routes are in `routes/`), and the
+//! JSON answer they share.
 
 use crate::error::{RelayError, UpstreamStatus};
+use crate::extract::{Bearer, NoQuery, OptionalJson, StrictJson};
 use crate::upstream::{self, TokenOutcome};
 use crate::AppState;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use canvas_oauth_core::{LtiTokenRequest, LtiTokenResponse, SessionUrlRequest};
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-const MAX_BEARER_LEN: usize = 4096;
-
-// ---------------------------------------------------------------------------------------------
-// Request parsing (R2)
-
-/// Refuses any query string: protocol routes take their parameters in the JSON body only.
-pub(crate) fn no_query(uri: &Uri) -> Result<(), RelayError> {
-    match uri.query() {
-        Some(_) => Err(RelayError::invalid_request("query parameters are not accepted on this route")),
-        None => Ok(()),
-    }
-}
-
-/// The whole body, at most `limit` bytes (413) and within `deadline` (408: a client that declares a
-/// Content-Length and then trickles or stalls must not hold the connection forever).
-pub(crate) async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-    deadline: Duration,
-) -> Result<bytes::Bytes, RelayError> {
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(RelayError::too_large());
-    }
-    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
-        Ok(read) => read.map_err(|_| RelayError::too_large()),
-        Err(_) => Err(RelayError::body_timeout()),
-    }
-}
-
-/// A JSON object body of a known shape: unknown and duplicated fields refused (serde derive with
-/// `deny_unknown_fields`). `None` when the body is empty and that is allowed.
-pub(crate) async fn json_body<T: DeserializeOwned>(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-    allow_empty: bool,
-) -> Result<Option<T>, RelayError> {
-    let bytes = read_body(headers, body, state.config.max_body, state.config.body_timeout).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return if allow_empty { Ok(None) } else { Err(RelayError::invalid_request("a JSON body is required")) };
-    }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(RelayError::invalid_request("Content-Type must be application/json"));
-    }
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(RelayError::invalid_request("the body must be a JSON object"));
-    }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|_| RelayError::invalid_request("the body has an unknown, duplicated, missing or malformed field"))
-}
-
-/// `Authorization: Bearer <token>` (RFC 6750 §2.1); nothing else.
-pub(crate) fn bearer(headers: &HeaderMap) -> Result<String, RelayError> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let value = values
-        .next()
-        .ok_or_else(|| RelayError::invalid_token("an access token (Authorization: Bearer) is required"))?;
-    if values.next().is_some() {
-        return Err(RelayError::invalid_request("Authorization appears twice"));
-    }
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| !t.is_empty() && t.len() <= MAX_BEARER_LEN && t.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| RelayError::invalid_token("the Authorization header must be Bearer <token>"))?;
-    Ok(token.to_string())
-}
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>, upstream: u16) -> Response {
     let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
@@ -105,15 +27,15 @@ fn now_secs() -> u64 {
 // ---------------------------------------------------------------------------------------------
 // POST /session-url
 
+/// The access token is checked after the body (a bad body answers 400 first).
 pub(crate) async fn session_url(
     State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    _: NoQuery,
+    bearer: Result<Bearer, RelayError>,
+    OptionalJson(req): OptionalJson<SessionUrlRequest>,
 ) -> Result<Response, RelayError> {
-    no_query(&uri)?;
-    let req: SessionUrlRequest = json_body(&state, &headers, body, true).await?.unwrap_or_default();
-    let access = bearer(&headers)?;
+    let req = req.unwrap_or_default();
+    let Bearer(access) = bearer?;
     let origin = state.config.canvas_origin();
     if let Some(rt) = &req.return_to {
         let ok = rt.len() <= 2048
@@ -154,13 +76,28 @@ pub(crate) async fn session_url(
 // ---------------------------------------------------------------------------------------------
 // POST /lti/token, GET /jwks.json
 
-/// Constant-time equality of two secrets (compares SHA-256 digests, so lengths leak nothing).
+/// Constant-time equality of two secrets: core's compare over their SHA-256 digests, which have
+/// one length, so the secrets' lengths leak nothing either.
 fn secret_eq(a: &str, b: &str) -> bool {
-    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+    canvas_oauth_core::constant_time_eq(&Sha256::digest(a.as_bytes()), &Sha256::digest(b.as_bytes()))
 }
 
-/// `/lti/token` is for the app's own server: `Authorization: Bearer <LTI_CALLER_TOKEN>` exactly once.
+/// `/lti/token` is for the app's own server: the route exists only with both a signing key and a
+/// caller token (404 otherwise: deny by default), and the caller sends
+/// `Authorization: Bearer <LTI_CALLER_TOKEN>` exactly once (401 `invalid_client` otherwise).
+pub(crate) struct LtiCaller;
+
+impl FromRequestParts<Arc<AppState>> for LtiCaller {
+    type Rejection = RelayError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, RelayError> {
+        let (Some(_), Some(caller)) = (&state.config.lti, &state.config.lti_caller_token) else {
+            return Err(RelayError::new(StatusCode::NOT_FOUND, "not_found", "LTI is not configured on this relay"));
+        };
+        lti_caller(&parts.headers, caller.secret()).map(|()| LtiCaller)
+    }
+}
+
 fn lti_caller(headers: &HeaderMap, expected: &str) -> Result<(), RelayError> {
     let refuse = || {
         RelayError::new(
@@ -181,17 +118,11 @@ fn lti_caller(headers: &HeaderMap, expected: &str) -> Result<(), RelayError> {
 
 pub(crate) async fn lti_token(
     State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    _: LtiCaller,
+    _: NoQuery,
+    StrictJson(req): StrictJson<LtiTokenRequest>,
 ) -> Result<Response, RelayError> {
-    // Deny by default: without both a signing key and a caller token, the route does not exist.
-    let (Some(lti), Some(caller)) = (&state.config.lti, &state.config.lti_caller_token) else {
-        return Err(RelayError::new(StatusCode::NOT_FOUND, "not_found", "LTI is not configured on this relay"));
-    };
-    lti_caller(&headers, caller.secret())?;
-    no_query(&uri)?;
-    let req: LtiTokenRequest = json_body(&state, &headers, body, false).await?.expect("not empty");
+    let lti = state.config.lti.as_ref().expect("LtiCaller found the LTI settings");
     let scope = crate::lti::check_scopes(&req.scope, &lti.scopes)
         .map_err(|why| RelayError::new(StatusCode::BAD_REQUEST, "invalid_scope", why))?;
     let aud = state.config.token_url();
@@ -231,4 +162,18 @@ pub(crate) async fn jwks(State(state): State<Arc<AppState>>) -> impl IntoRespons
     let keys: Vec<serde_json::Value> =
         state.config.lti.iter().map(|l| crate::lti::public_jwk(&l.private_key, &l.kid)).collect();
     axum::Json(serde_json::json!({ "keys": keys }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_eq;
+
+    #[test]
+    fn secrets_compare_by_value_whatever_their_lengths() {
+        assert!(secret_eq("lti-caller-token", "lti-caller-token"));
+        assert!(!secret_eq("lti-caller-token", "lti-caller-tokem"));
+        assert!(!secret_eq("lti-caller-token", "lti-caller-token-and-more"));
+        assert!(!secret_eq("", "x"));
+        assert!(secret_eq("", ""));
+    }
 }

@@ -1,11 +1,13 @@
 //! What every response of `router()` passes through, relay routes, 404s and static files alike:
 //! the per-client rate limit (R6, S1, S6), panics turned into an OAuth 500 (S16), and the
-//! browser-facing security headers (S20). Also the CORS answer headers shared with the guard.
+//! browser-facing security headers' values (S20).
 
 use crate::config::{ConfigError, RelayConfig};
-use crate::{client_addr, AppState, RelayError, ROUTES};
+use crate::forwarded::client_addr;
+use crate::guard::{allowed_origin, cors_headers};
+use crate::{AppState, RelayError};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -19,8 +21,7 @@ pub(crate) async fn rate_limit(State(state): State<Arc<AppState>>, req: Request,
         Err(wait) => {
             let mut resp = RelayError::rate_limited(wait).into_response();
             // The browser can read the 429 and its Retry-After only with the CORS headers.
-            let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
-            if let Some(o) = origin.filter(|o| config.allowed_origins.iter().any(|a| a == o)) {
+            if let Some(o) = allowed_origin(config, req.headers()) {
                 cors_headers(resp.headers_mut(), o);
             }
             resp.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -29,42 +30,10 @@ pub(crate) async fn rate_limit(State(state): State<Arc<AppState>>, req: Request,
     }
 }
 
-/// CORS answer headers for an allow-listed `origin` (R4: exact echo, with credentials).
-pub(crate) fn cors_headers(h: &mut HeaderMap, origin: &str) {
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(origin).expect("validated origin"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("link, retry-after, x-rate-limit-remaining, x-request-cost, x-request-id"),
-    );
-}
-
-/// The preflight's `Access-Control-Allow-Methods` for a matched `route` (S15): the route's own
-/// methods, the API allow-list's for the proxy, and everything the relay serves otherwise.
-pub(crate) fn allow_methods(config: &RelayConfig, route: &str) -> HeaderValue {
-    let api = || config.api_allow.iter().flat_map(|r| r.methods.iter().map(String::as_str));
-    let mut methods: Vec<&str> = match ROUTES.iter().find(|(_, path)| *path == route) {
-        Some(("ANY", _)) => api().collect(),
-        Some((method, _)) => vec![method],
-        None => ROUTES.iter().map(|(m, _)| *m).filter(|m| *m != "ANY").chain(api()).collect(),
-    };
-    const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
-    methods.sort_by_key(|m| ORDER.iter().position(|o| o == m));
-    methods.dedup();
-    HeaderValue::from_str(&methods.join(", ")).expect("method names")
-}
-
-/// `X-Content-Type-Options`, `Referrer-Policy` and CSP `frame-ancestors` on every response: the
-/// relay's answers, proxied Canvas JSON and static files are all served on the app's origin.
+/// `Content-Security-Policy: frame-ancestors …`, set on every response with the other
+/// browser-facing headers (`X-Content-Type-Options`, `Referrer-Policy`) by `SetResponseHeaderLayer`s:
+/// the relay's answers, proxied Canvas JSON and static files are all served on the app's origin.
 /// `frame-ancestors` alone restricts no script, style or wasm, so the SPA keeps working.
-pub(crate) async fn security_headers(State(csp): State<HeaderValue>, mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CONTENT_SECURITY_POLICY, csp);
-    resp
-}
-
 pub(crate) fn frame_ancestors_csp(config: &RelayConfig) -> HeaderValue {
     HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors)).expect("validated sources")
 }

@@ -103,7 +103,7 @@ impl RateLimiter {
         self.shards.iter().map(|s| s.lock().unwrap().len()).sum()
     }
 
-    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    #[cfg(feature = "test-hooks")]
     pub fn reset(&self) {
         for s in &self.shards {
             s.lock().unwrap_or_else(|p| p.into_inner()).clear();

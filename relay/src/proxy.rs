@@ -7,11 +7,12 @@ mod body;
 pub(crate) use body::BodyBudget;
 
 use crate::error::{RelayError, UpstreamStatus};
-use crate::handlers::{bearer, read_body};
+use crate::extract::{read_body, Bearer};
 use crate::upstream;
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -60,25 +61,44 @@ fn allowed(state: &AppState, method: &Method, path: &str) -> bool {
     })
 }
 
-pub(crate) async fn proxy(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, RelayError> {
-    let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
-    let method = parts.method.clone();
-    if !clean_path(&path) {
-        return Err(RelayError::invalid_request("malformed API path"));
-    }
-    if !allowed(&state, &method, &path) {
-        return Err(RelayError::forbidden("this method and path are not allowed by the relay"));
-    }
-    if let Some(q) = parts.uri.query() {
-        let names = body::form_names(q.as_bytes());
-        if names.iter().any(|n| FORBIDDEN_QUERY.contains(&body::rack_name(n))) {
-            return Err(RelayError::invalid_request("access_token and _method are not accepted in the query"));
+/// The Canvas API call a request asks for: a clean, allow-listed method and path, and a query
+/// without a token or a method override.
+pub(crate) struct ApiTarget {
+    method: Method,
+    path: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for ApiTarget {
+    type Rejection = RelayError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, RelayError> {
+        let path = parts.uri.path();
+        if !clean_path(path) {
+            return Err(RelayError::invalid_request("malformed API path"));
         }
+        if !allowed(state, &parts.method, path) {
+            return Err(RelayError::forbidden("this method and path are not allowed by the relay"));
+        }
+        if let Some(q) = parts.uri.query() {
+            let names = body::form_names(q.as_bytes());
+            if names.iter().any(|n| FORBIDDEN_QUERY.contains(&body::rack_name(n))) {
+                return Err(RelayError::invalid_request("access_token and _method are not accepted in the query"));
+            }
+        }
+        Ok(ApiTarget { method: parts.method.clone(), path: path.to_string() })
     }
-    // Bearer only: Canvas would also accept a cookie session, which the relay never forwards.
-    // Everything below is decided from the headers, before a byte of the body is read (S3).
-    bearer(&parts.headers)?;
+}
+
+/// Bearer only: Canvas would also accept a cookie session, which the relay never forwards. The
+/// token is checked, and everything about the body decided from the headers, before a byte of the
+/// body is read (S3).
+pub(crate) async fn proxy(
+    State(state): State<Arc<AppState>>,
+    ApiTarget { method, path }: ApiTarget,
+    _: Bearer,
+    req: Request,
+) -> Result<Response, RelayError> {
+    let (parts, body) = req.into_parts();
     body::refuse_body_on(&method, &parts.headers)?;
     let kind = body::body_kind(&parts.headers)?;
     let expected = body::expected_len(&parts.headers, state.config.max_api_body)?;

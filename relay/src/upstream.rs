@@ -139,10 +139,11 @@ pub fn throttled(resp: &UpstreamResponse) -> RelayError {
     RelayError::unavailable("Canvas is throttling requests; retry later", retry).with_upstream(resp.status)
 }
 
-/// Sanitises Canvas's `error_description`: plain text, at most 300 characters.
+/// Sanitises Canvas's `error_description`: plain text, at most core's
+/// `MAX_DESCRIPTION_CHARS` characters (without the `…` `plain_text` adds when it cuts).
 pub fn clean_description(d: Option<&str>) -> Option<String> {
     let text = canvas_oauth_core::plain_text(d?);
-    let text: String = text.chars().take(300).collect();
+    let text: String = text.chars().take(canvas_oauth_core::MAX_DESCRIPTION_CHARS).collect();
     (!text.is_empty()).then_some(text)
 }
 
@@ -205,5 +206,20 @@ pub fn grant_gone(e: &OAuthError) -> bool {
         (400 | 401, "invalid_grant") => true,
         (400, "invalid_request") => e.description.as_deref() == Some("refresh_token not found"),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_description;
+
+    #[test]
+    fn descriptions_are_plain_text_and_capped() {
+        assert_eq!(clean_description(Some("refresh_token  not\nfound")).as_deref(), Some("refresh_token not found"));
+        assert_eq!(clean_description(Some(" \u{7} ")), None);
+        assert_eq!(clean_description(None), None);
+        let long = clean_description(Some(&"é".repeat(400))).unwrap();
+        assert_eq!(long.chars().count(), canvas_oauth_core::MAX_DESCRIPTION_CHARS);
+        assert!(!long.contains('…'));
     }
 }

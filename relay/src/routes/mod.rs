@@ -6,9 +6,10 @@ pub(crate) mod token;
 
 use crate::cookie::CookieValue;
 use crate::error::RelayError;
+use crate::extract::SessionCookie;
 use crate::seal::{Lifetime, Opened};
 use crate::AppState;
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::Response;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,8 +22,8 @@ pub(crate) fn now_ms() -> u64 {
 /// name → invalid_token and cleared (one may be planted); one that does not open here (tampered,
 /// foreign deployment, retired key, old format, expired) or whose refresh token is denylisted by
 /// an unconfirmed sign-out → 401 invalid_grant, cleared.
-pub(crate) fn open_cookie(state: &AppState, headers: &HeaderMap, now: u64) -> Result<Opened, RelayError> {
-    let sealed = match state.cookie.read(headers) {
+pub(crate) fn open_cookie(state: &AppState, cookie: &SessionCookie, now: u64) -> Result<Opened, RelayError> {
+    let sealed = match &cookie.0 {
         CookieValue::One(v) if !v.is_empty() => v,
         CookieValue::None | CookieValue::One(_) => return Err(RelayError::invalid_token("no session cookie")),
         CookieValue::Several => {
@@ -34,7 +35,7 @@ pub(crate) fn open_cookie(state: &AppState, headers: &HeaderMap, now: u64) -> Re
     };
     state
         .sealer
-        .open(&sealed, now)
+        .open(sealed, now)
         .filter(|o| !state.denylist.contains(&o.token, now))
         .ok_or_else(|| RelayError::invalid_grant("the session cookie is not valid here; sign in again"))
 }

@@ -6,29 +6,27 @@
 use super::{now_ms, open_cookie, set_cookie};
 use crate::coalesce::Coalescer;
 use crate::error::RelayError;
-use crate::handlers::{json_body, json_response, no_query};
+use crate::extract::{NoQuery, OptionalJson, SessionCookie};
+use crate::handlers::json_response;
 use crate::AppState;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use canvas_oauth_core::RefreshToken;
 use std::sync::Arc;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Empty {}
+pub(crate) struct Empty {}
 
+/// The only accepted body is none or `{}`; the cookie is opened after the body is checked.
 pub(crate) async fn refresh(
     State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    _: NoQuery,
+    cookie: SessionCookie,
+    _: OptionalJson<Empty>,
 ) -> Result<Response, RelayError> {
-    no_query(&uri)?;
-    // The only accepted body is none or `{}`.
-    let _: Option<Empty> = json_body(&state, &headers, body, true).await?;
-    let opened = open_cookie(&state, &headers, now_ms())?;
+    let opened = open_cookie(&state, &cookie, now_ms())?;
     let kept = RefreshToken::new(opened.token.secret());
     let result = Coalescer::refresh(&state, opened.token).await;
     let r = match &*result {

@@ -9,22 +9,18 @@ use super::{now_ms, open_cookie};
 use crate::canvas::{self, Deleted};
 use crate::coalesce::Coalescer;
 use crate::error::{ClearCookie, RelayError, UpstreamStatus};
-use crate::handlers::{bearer, json_body, no_query};
+use crate::extract::{Bearer, NoQuery, OptionalJson, SessionCookie};
 use crate::revoke_retry::{self, Credential};
 use crate::seal::Opened;
 use crate::AppState;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use canvas_oauth_core::{RefreshToken, RevokeRequest};
 use std::sync::Arc;
 
-pub(crate) async fn revoke(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let mut resp = match sign_out(&state, &uri, &headers, body).await {
-        Ok(r) => r,
-        Err(e) => RelayError { clear_cookie: true, ..e }.into_response(),
-    };
+/// On the /revoke route: every answer it gives clears the cookie, extractor refusals included.
+pub(crate) async fn clears_the_cookie(mut resp: Response) -> Response {
     resp.extensions_mut().insert(ClearCookie);
     resp
 }
@@ -50,15 +46,19 @@ fn answer(
     r
 }
 
-async fn sign_out(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
-    no_query(uri)?;
-    let req: RevokeRequest = json_body(state, headers, body, true).await?.unwrap_or_default();
-    let presented = match headers.get(header::AUTHORIZATION) {
-        Some(_) => Some(bearer(headers)?),
-        None => None,
-    };
+/// The access token, when sent, is checked after the body (a bad body answers 400 first).
+pub(crate) async fn revoke(
+    State(state): State<Arc<AppState>>,
+    _: NoQuery,
+    bearer: Result<Option<Bearer>, RelayError>,
+    cookie: SessionCookie,
+    OptionalJson(req): OptionalJson<RevokeRequest>,
+) -> Result<Response, RelayError> {
+    let state = &state;
+    let req = req.unwrap_or_default();
+    let presented = bearer?.map(|Bearer(t)| t);
     // A denylisted, expired or foreign cookie counts as none.
-    let session = open_cookie(state, headers, now_ms()).ok();
+    let session = open_cookie(state, &cookie, now_ms()).ok();
     if let Some(access) = &presented {
         match canvas::delete_token(state, access, req.expire_sessions).await {
             Deleted::Confirmed { forward_url } => return Ok(confirmed(state, session.as_ref(), access, forward_url)),

@@ -5,36 +5,37 @@
 use super::{now_ms, open_cookie, set_cookie};
 use crate::canvas;
 use crate::error::{ClearCookie, RelayError};
-use crate::handlers::{json_body, json_response, no_query};
+use crate::extract::{NoQuery, SessionCookie, StrictJson};
+use crate::handlers::json_response;
 use crate::revoke_retry::{self, Credential};
 use crate::seal::Lifetime;
 use crate::upstream::{self, TokenOutcome};
 use crate::AppState;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use canvas_oauth_core::TokenRequest;
 use std::sync::Arc;
 use std::time::Duration;
 
 const MAX_CODE_LEN: usize = 512;
 
-pub(crate) async fn token(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, RelayError> {
-    match tokio::time::timeout(state.config.session.token_deadline, exchange(&state, &uri, &headers, body)).await {
+/// On the /token route, around its extractors too: the deadline covers reading the body.
+pub(crate) async fn deadline(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.session.token_deadline, next.run(req)).await {
         Ok(answer) => answer,
-        Err(_) => Err(RelayError::timeout()),
+        Err(_) => RelayError::timeout().into_response(),
     }
 }
 
-async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, RelayError> {
-    no_query(uri)?;
-    let req: TokenRequest = json_body(state, headers, body, false).await?.expect("not empty");
+pub(crate) async fn token(
+    State(state): State<Arc<AppState>>,
+    _: NoQuery,
+    cookie: SessionCookie,
+    StrictJson(req): StrictJson<TokenRequest>,
+) -> Result<Response, RelayError> {
+    let state = &state;
     let code = req.code.secret();
     if code.is_empty() || code.len() > MAX_CODE_LEN || !code.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(RelayError::invalid_request("code must be 1-512 printable ASCII characters"));
@@ -66,7 +67,7 @@ async fn exchange(state: &Arc<AppState>, uri: &Uri, headers: &HeaderMap, body: B
             let lifetime = Lifetime::start(now, config.cookie_max_age, config.session.max_age);
             set_cookie(state, &mut r, &state.sealer.seal(&rt, lifetime), &lifetime, now);
             // The session this one replaces: its grant would otherwise live on at Canvas.
-            if let Ok(old) = open_cookie(state, headers, now) {
+            if let Ok(old) = open_cookie(state, &cookie, now) {
                 if old.token.secret() != rt.secret() {
                     state.denylist.insert(&old.token, old.lifetime.session_expires_at, now);
                     revoke_retry::spawn(state, Credential::Refresh(old.token), Duration::ZERO, "replaced sign-in");

@@ -1,0 +1,113 @@
+//! The browser-facing checks of the relay routes (R4), each a small middleware:
+//! - [`cors`] on every relay route: a non-allow-listed `Origin` is refused server-side (403), CORS
+//!   preflights are answered, and answers to an allow-listed origin carry its CORS headers;
+//! - [`csrf`] on the browser routes (not `/lti/token` or the test hooks): a state-changing request
+//!   needs an allow-listed `Origin` and `X-Canvas-Relay: 1`.
+//!
+//! The rate limit (R6) is `layers::rate_limit`; the request id and log line are `request_log`.
+//!
+//! Why not tower-http's `CorsLayer` (0.6): it answers every `OPTIONS` itself with 200 (the relay
+//! answers 204, or 403 without an allow-listed Origin), lets requests from other origins through
+//! to the handler (the server-side 403 would stay hand code anyway), appends a lower-case
+//! `vary: origin, access-control-request-method, …` list, sends no expose-headers on preflights,
+//! and takes one fixed method list (per-route methods would need a layer per route, plus the API
+//! allow-list's). And the 429 from the outer rate limit would still need the headers by hand.
+
+use crate::error::RelayError;
+use crate::{AppState, RelayConfig, ROUTES};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+const ALLOW_HEADERS: &str = "authorization, content-type, accept, x-canvas-relay, if-none-match";
+const EXPOSE_HEADERS: &str = "link, retry-after, x-rate-limit-remaining, x-request-cost, x-request-id";
+
+/// The route the router matched, without the base path (`/token`, `/api/v1/{*path}`), or
+/// `(unmatched)`.
+pub(crate) fn matched_route(req: &Request, config: &RelayConfig) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().strip_prefix(config.path_prefix()).unwrap_or(p.as_str()).to_string())
+        .unwrap_or_else(|| "(unmatched)".to_string())
+}
+
+/// The request's `Origin` when it is allow-listed (compared exactly).
+pub(crate) fn allowed_origin<'h>(config: &RelayConfig, headers: &'h HeaderMap) -> Option<&'h str> {
+    origin(headers).filter(|o| config.allowed_origins.iter().any(|a| a == o))
+}
+
+/// The `Origin` header, if it is readable text (an unreadable one counts as none).
+fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+}
+
+/// CORS answer headers for an allow-listed `origin` (R4: exact echo, with credentials).
+pub(crate) fn cors_headers(h: &mut HeaderMap, origin: &str) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(origin).expect("validated origin"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+}
+
+pub(crate) async fn cors(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let config = &state.config;
+    let sent = origin(req.headers()).is_some();
+    let allowed = allowed_origin(config, req.headers()).map(str::to_string);
+    let mut resp = if sent && allowed.is_none() {
+        RelayError::forbidden("origin not allowed").into_response()
+    } else if req.method() == Method::OPTIONS {
+        match allowed {
+            Some(_) => preflight(config, &matched_route(&req, config)),
+            None => RelayError::forbidden("an allow-listed Origin header is required").into_response(),
+        }
+    } else {
+        next.run(req).await
+    };
+    let h = resp.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(o) = &allowed {
+        cors_headers(h, o);
+    }
+    resp
+}
+
+fn preflight(config: &RelayConfig, route: &str) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow_methods(config, route));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    r
+}
+
+/// The preflight's `Access-Control-Allow-Methods` for a matched `route` (S15): the route's own
+/// methods, the API allow-list's for the proxy, and everything the relay serves otherwise.
+pub(crate) fn allow_methods(config: &RelayConfig, route: &str) -> HeaderValue {
+    let api = || config.api_allow.iter().flat_map(|r| r.methods.iter().map(String::as_str));
+    let mut methods: Vec<&str> = match ROUTES.iter().find(|(_, path)| *path == route) {
+        Some(("ANY", _)) => api().collect(),
+        Some((method, _)) => vec![method],
+        None => ROUTES.iter().map(|(m, _)| *m).filter(|m| *m != "ANY").chain(api()).collect(),
+    };
+    const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+    methods.sort_by_key(|m| ORDER.iter().position(|o| o == m));
+    methods.dedup();
+    HeaderValue::from_str(&methods.join(", ")).expect("method names")
+}
+
+/// Login-CSRF and cross-site-request protection for what a browser calls: a cross-site form can
+/// neither choose its `Origin` nor add a custom header. Preflights never get here (`cors` answers them).
+pub(crate) async fn csrf(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    if allowed_origin(&state.config, req.headers()).is_none() {
+        return RelayError::forbidden("an allow-listed Origin header is required").into_response();
+    }
+    let marked = req.headers().get(canvas_oauth_core::RELAY_HEADER).is_some_and(|v| v.as_bytes() == b"1");
+    if !marked {
+        return RelayError::forbidden("the X-Canvas-Relay: 1 header is required").into_response();
+    }
+    next.run(req).await
+}
