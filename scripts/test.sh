@@ -11,6 +11,11 @@ bash scripts/setup.sh
 step "docs: every rule ID and Canvas section cited is defined in docs/, links stay in the repository"
 node scripts/check-doc-ids.mjs
 
+step "lint: cargo fmt --check, clippy -D warnings (native workspace, and the library for wasm32)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy -p canvas-oauth --target wasm32-unknown-unknown --all-targets -- -D warnings
+
 step "dependencies: licenses, sources and banned crates (cargo deny, deny.toml)"
 cargo deny --workspace check bans licenses sources
 
