@@ -11,6 +11,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The lint gates of npm test.
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    log "adding the $component component"
+    rustup component add "$component"
+  fi
+done
+
 # shellcheck source=wasm-toolchain.sh
 . scripts/wasm-toolchain.sh
 if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1 \
