@@ -63,14 +63,7 @@ async fn happy_path_login_consent_code_token_api_refresh_revoke() {
     let again = s.browse_post("/login/oauth2/accept", &[("custom_csrf_token", &csrf)]).await;
     assert_eq!((again.status, again.text().as_str()), (400, "Invalid or missing session for oauth"));
     // Token, API, refresh, old token rejected, revoke, API rejected.
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("client_secret", WEB_SECRET),
-            ("code", code),
-        ])
-        .await;
+    let r = s.exchange_web_code(code).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let t = r.json();
     let at = t["access_token"].as_str().unwrap().to_string();

@@ -15,28 +15,14 @@ async fn consent_and_exchange(s: &mut Standin) -> Value {
     let page = s.browse("/login/oauth2/confirm").await.text();
     let r = s.browse_post("/login/oauth2/accept", &[("custom_csrf_token", &csrf_of(&page))]).await;
     let code = r.location_query()["code"].clone();
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("client_secret", WEB_SECRET),
-            ("code", &code),
-        ])
-        .await;
+    let r = s.exchange_web_code(&code).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }
 
 async fn token_for_user(s: &Standin, user_id: u64) -> String {
     let code = s.mint_code(json!({"client_id": WEB, "user_id": user_id})).await;
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("client_secret", WEB_SECRET),
-            ("code", &code),
-        ])
-        .await;
+    let r = s.exchange_web_code(&code).await;
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
@@ -117,14 +103,7 @@ async fn only_admins_masquerade_and_only_as_known_users() {
 async fn a_session_url_of_a_masquerading_token_logs_in_the_admin_acting_as_the_user() {
     let mut s = start_default().await;
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1, "real_user_id": 3})).await;
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("client_secret", WEB_SECRET),
-            ("code", &code),
-        ])
-        .await;
+    let r = s.exchange_web_code(&code).await;
     let v = r.json();
     assert_eq!((v["user"]["id"].clone(), v["real_user"]["id"].clone()), (json!(1), json!(3)));
     let at = v["access_token"].as_str().unwrap();

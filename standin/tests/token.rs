@@ -106,14 +106,7 @@ async fn code_expires_after_code_ttl() {
     let s = start(Config { code_ttl: Duration::from_millis(400), test_hooks: true, ..Config::default() }).await;
     let code = s.mint_code(json!({"client_id": WEB, "user_id": 1})).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", WEB),
-            ("client_secret", WEB_SECRET),
-            ("code", &code),
-        ])
-        .await;
+    let r = s.exchange_web_code(&code).await;
     assert_oauth_error(&r, 400, "invalid_grant", "authorization_code not found");
 }
 
@@ -276,14 +269,7 @@ async fn pkce_downgrade_up_vs_next() {
     for (behaviour, expect_ok) in [(Behaviour::Up, true), (Behaviour::Next, false)] {
         let s = start(Config { behaviour, test_hooks: true, ..Config::default() }).await;
         let code = s.mint_code(json!({"client_id": WEB, "user_id": 1, "code_challenge": challenge(verifier), "code_challenge_method": "S256"})).await;
-        let r = s
-            .token(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", WEB),
-                ("client_secret", WEB_SECRET),
-                ("code", &code),
-            ])
-            .await;
+        let r = s.exchange_web_code(&code).await;
         if expect_ok {
             assert_eq!(r.status, 200, "UP allows the downgrade: {}", r.text());
         } else {

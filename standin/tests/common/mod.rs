@@ -140,6 +140,17 @@ impl Standin {
             .await
     }
 
+    /// Exchanges `code` as the confidential web key (client id and secret in the body).
+    pub async fn exchange_web_code(&self, code: &str) -> Resp {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+            ("code", code),
+        ])
+        .await
+    }
+
     pub async fn api(&self, path: &str, token: &str) -> Resp {
         let auth = format!("Bearer {token}");
         request("GET", &self.url(path), &[("Authorization", &auth)], None).await
