@@ -29,32 +29,22 @@ async fn a_refresh_waits_for_another_tabs_web_lock() {
     reset_relay().await;
     let locks = get(&get(&js_sys::global(), "navigator"), "locks");
     assert!(locks.is_object(), "navigator.locks is available (127.0.0.1 is a secure context)");
-    // Hold the library's lock (`canvas-oauth:<canvas origin>:<client id>`) as another tab would.
-    let name = format!("canvas-oauth:{STANDIN}:{CLIENT_ID}");
-    let (mut release, mut granted): (Option<Function>, Option<Function>) = (None, None);
-    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
-    let holder = Closure::once_into_js(move |_lock: JsValue| {
-        granted.unwrap().call0(&JsValue::NULL).unwrap();
-        held
-    });
-    let request: Function = get(&locks, "request").unchecked_into();
-    let holding: Promise = request.call2(&locks, &name.clone().into(), &holder).unwrap().unchecked_into();
-    JsFuture::from(acquired).await.unwrap();
+    // Hold the library's lock as another tab would.
+    let lock = hold_library_lock().await;
     let query: Function = get(&locks, "query").unchecked_into();
     let state = JsFuture::from(query.call0(&locks).unwrap().unchecked_into::<Promise>()).await.unwrap();
     let names: Vec<String> =
         Array::from(&get(&state, "held")).iter().filter_map(|l| get(&l, "name").as_string()).collect();
-    assert!(names.contains(&name), "the lock is held: {names:?}");
+    assert!(names.contains(&lock.name), "the lock is held: {names:?}");
 
     let pending = auth.access_token();
     sleep(600).await;
     assert_eq!(relay_count("refresh").await, 0, "no refresh while another tab holds the lock");
-    release.unwrap().call0(&JsValue::NULL).unwrap();
+    lock.release.call0(&JsValue::NULL).unwrap();
     let fresh = wait(pending).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message")));
     assert!(!fresh.as_string().unwrap().is_empty());
     assert_eq!(relay_count("refresh").await, 1, "the refresh ran once the lock was free");
-    JsFuture::from(holding).await.unwrap();
+    JsFuture::from(lock.holding).await.unwrap();
 }
 
 /// `auth.fetch` with the caller's own AbortSignal rejects with the engine's AbortError

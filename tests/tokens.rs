@@ -403,23 +403,12 @@ async fn a_tab_that_waited_for_the_lock_uses_the_winners_session() {
     sign_in(&auth).await;
     sleep(PAST_EXPIRY_MS).await;
     reset_relay().await;
-    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-    let name = format!("canvas-oauth:{STANDIN}:{CLIENT_ID}");
-    let (mut release, mut granted): (Option<Function>, Option<Function>) = (None, None);
-    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
-    let holder = Closure::once_into_js(move |_lock: JsValue| {
-        granted.unwrap().call0(&JsValue::NULL).unwrap();
-        held
-    });
-    let request: Function = get(&locks, "request").unchecked_into();
-    let holding: Promise = request.call2(&locks, &name.into(), &holder).unwrap().unchecked_into();
-    JsFuture::from(acquired).await.unwrap();
+    let lock = hold_library_lock().await;
     let pending = auth.access_token();
     sleep(100).await;
     // The winner lets go of the lock; its session message is delivered late.
-    release.unwrap().call0(&JsValue::NULL).unwrap();
-    JsFuture::from(holding).await.unwrap();
+    lock.release.call0(&JsValue::NULL).unwrap();
+    JsFuture::from(lock.holding).await.unwrap();
     sleep(150).await;
     post_to_tabs(&peer_session(&[("accessToken", "the-winners-token".into())]));
     let fresh = wait(pending).await.unwrap_or_else(|e| panic!("accessToken failed: {:?}", get(&e, "message")));

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use canvas_oauth::CanvasAuth;
-use js_sys::{Object, Promise, Reflect, JSON};
+use js_sys::{Function, Object, Promise, Reflect, JSON};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
@@ -196,4 +197,31 @@ pub async fn relay_post(path: &str, bearer: Option<&str>, body: JsValue) -> (u16
     let status = response.status();
     let text = JsFuture::from(response.text().unwrap()).await.unwrap().as_string().unwrap();
     (status, JSON::parse(&text).unwrap_or(JsValue::NULL))
+}
+
+/// The library's cross-tab lock, held the way another tab would hold it.
+pub struct HeldLock {
+    /// `canvas-oauth:<canvas origin>:<client id>`.
+    pub name: String,
+    /// Lets go of the lock.
+    pub release: Function,
+    /// The `navigator.locks.request` promise: settles once the lock is let go.
+    pub holding: Promise,
+}
+
+/// Takes the library's lock for the stand-in's web key and returns once it is granted.
+pub async fn hold_library_lock() -> HeldLock {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    let name = format!("canvas-oauth:{STANDIN}:{CLIENT_ID}");
+    let (mut release, mut granted): (Option<Function>, Option<Function>) = (None, None);
+    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+    let acquired = Promise::new(&mut |resolve, _| granted = Some(resolve));
+    let holder = Closure::once_into_js(move |_lock: JsValue| {
+        granted.unwrap().call0(&JsValue::NULL).unwrap();
+        held
+    });
+    let request: Function = get(&locks, "request").unchecked_into();
+    let holding: Promise = request.call2(&locks, &name.clone().into(), &holder).unwrap().unchecked_into();
+    JsFuture::from(acquired).await.unwrap();
+    HeldLock { name, release: release.unwrap(), holding }
 }
