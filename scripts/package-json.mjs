@@ -1,6 +1,7 @@
 // Completes the package.json that wasm-pack writes into pkg/, and replaces the repository README that
 // wasm-pack copies there with the package's own (docs/npm-readme.md, written for SPA developers), and
-// ships the license texts (MIT OR Apache-2.0: both files, from the repository root).
+// ships the license texts (MIT OR Apache-2.0: both files, from the repository root; wasm-pack copies
+// LICENSE* too, but the package must not depend on that).
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 
 const path = new URL("../pkg/package.json", import.meta.url);
