@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests (`npm test` runs this last): the demo page in Debian's Chromium, driven by
 # playwright-core under `node --test`, against the stand-in Canvas and the relay on 127.0.0.1.
-# Also builds examples/vite (the bundler check) and smoke-tests the bundle in Chromium.
+# Also builds examples/vite, examples/webpack and examples/esbuild (the bundler checks) and smoke-tests
+# each bundle in Chromium.
 #   E2E_STANDIN_PORT (17200)  E2E_PORT (17201, relay + www + pkg)  E2E_TTL (access tokens, 5 s)
 # Ports sit below Linux's ephemeral range (32768-60999), like scripts/with-servers.sh.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=tabs).
@@ -20,12 +21,21 @@ cargo build --quiet -p canvas-standin --bin canvas-standin
 cargo build --quiet -p canvas-oauth-relay --bin canvas-oauth-relay --features test-hooks
 bin=${CARGO_TARGET_DIR:-target}/debug
 
-echo "[e2e] bundler check: vite build of examples/vite"
+# The bundler checks: the same example through Vite, webpack 5 and esbuild (tests/e2e/bundlers.test.mjs).
 # node_modules/canvas-oauth is a symlink to pkg/ (a file: dependency), so it is always the fresh build.
-# `npm install`, not `npm ci`: Vite lists a Windows-only optional package that this registry does
+# The install is skipped while node_modules is newer than the lock.
+# Vite: `npm install`, not `npm ci`: Vite lists a Windows-only optional package that this registry does
 # not serve, so it is not in the lock, and `npm ci` refuses such a lock. The lock still pins versions.
-(cd examples/vite && { { [ -d node_modules/vite ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
-  || npm install --no-audit --no-fund; } && npx vite build --logLevel warn)
+# webpack and esbuild: `npm ci` (their locks are complete, esbuild's 26 platform packages included).
+build_example() {
+  local name=$1 install=$2; shift 2
+  echo "[e2e] bundler check: examples/$name"
+  (cd "examples/$name" && { { [ -d node_modules/canvas-oauth ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
+    || npm "$install" --no-audit --no-fund; } && "$@")
+}
+build_example vite install npx vite build --logLevel warn
+build_example webpack ci node build.mjs
+build_example esbuild ci node build.mjs
 
 source scripts/servers.sh
 trap stop_servers EXIT

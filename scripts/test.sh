@@ -44,7 +44,7 @@ bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "
 step "browser tests (headless Firefox ESR) against the stand-in and relay"
 bash scripts/with-servers.sh wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 
-step "end-to-end (Playwright, Chromium): the demo page, and the Vite bundler check"
+step "end-to-end (Playwright, Chromium): the demo page, and the Vite, webpack and esbuild bundler checks"
 bash scripts/e2e.sh
 
 step "all suites passed"

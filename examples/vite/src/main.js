@@ -1,4 +1,6 @@
-// What an app bundled with Vite does: import the package, initialise the wasm, construct.
+// What an app bundled by Vite, webpack or esbuild does: import the package, initialise the wasm, construct.
+// examples/{vite,webpack,esbuild}/src/main.js are one file, copied (each resolves `canvas-oauth` from its
+// own node_modules); tests/e2e/bundlers.test.mjs checks that they stay the same.
 import init, { CanvasAuth, createState } from "canvas-oauth";
 
 const out = document.getElementById("out");
