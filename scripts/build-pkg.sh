@@ -18,7 +18,12 @@ RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
   RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none' \
   wasm-pack --quiet build --target web --release --out-dir pkg . -Zbuild-std=std,panic_abort >/dev/null
 wasm=pkg/canvas_oauth_bg.wasm
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
+# --low-memory-unused: rustc's wasm32 layout puts the stack first, growing down from 1 MiB, and the
+# data above it, so the low 1 KiB is never addressed through a wrapped pointer + offset; binaryen may
+# then fold constant offsets into loads/stores. --merge-similar-functions folds near-duplicate
+# monomorphisations; --converge repeats -Oz until nothing shrinks (BENCHMARKS.md, "Size techniques").
+node_modules/.bin/wasm-opt --low-memory-unused --merge-similar-functions -Oz --converge \
+  --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 node scripts/package-json.mjs
 echo "built pkg/ ($(wc -c < "$wasm") bytes of wasm)"
