@@ -27,7 +27,7 @@ export interface CanvasAuthError extends Error {
 
 /// Converts a core error into the thrown JavaScript value.
 pub fn js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&format!("{} ({})", error.description, error.code));
+    let js = js_sys::Error::new(&[&error.description, " (", error.code.as_str(), ")"].concat());
     js.set_name("CanvasAuthError");
     set(&js, "code", error.code.as_str());
     set(&js, "description", error.description);

@@ -71,7 +71,7 @@ pub(crate) async fn post(
     init.set_credentials(RequestCredentials::Include);
     init.set_signal(Some(&deadline.controller.signal()));
     if let Some(token) = bearer {
-        headers.set("Authorization", &format!("Bearer {token}")).map_err(internal)?;
+        headers.set("Authorization", &["Bearer ", token].concat()).map_err(internal)?;
     }
     if let Some(body) = body {
         headers.set("Content-Type", "application/json").map_err(internal)?;
@@ -80,7 +80,7 @@ pub(crate) async fn post(
     }
     init.set_headers(&headers);
 
-    let url = format!("{}{path}", config.relay);
+    let url = [&config.relay, path].concat();
     let window = window().map_err(|_| deadline.fetch_error())?;
     let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await

@@ -33,7 +33,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         None => {
             // The current page, read from the location's parts rather than cut out of href.
             let location = window()?.location();
-            let here = format!("{}{}{}", location.pathname()?, location.search()?, location.hash()?);
+            let here = [location.pathname()?, location.search()?, location.hash()?].concat();
             safe_return_path(&strip_callback_params(&here))
         }
     };

@@ -22,7 +22,7 @@ impl CanvasUrl {
             return Err(config_invalid(FIELD, "must not have a query or fragment"));
         }
         let origin = url.origin();
-        let base = alloc::format!("{origin}{}", url.path.trim_end_matches('/'));
+        let base = [&origin, url.path.trim_end_matches('/')].concat();
         Ok(Self { base, origin })
     }
 
@@ -32,7 +32,7 @@ impl CanvasUrl {
 
     /// `base` + `path`, where `path` starts with `/`.
     pub fn join(&self, path: &str) -> String {
-        alloc::format!("{}{path}", self.base)
+        [&self.base, path].concat()
     }
 }
 

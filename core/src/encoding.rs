@@ -20,6 +20,21 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// `n` in decimal: what `n.to_string()` gives, without pulling `core::fmt` into the wasm.
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| d as char).collect()
+}
+
 /// Appends `value` form-encoded: alphanumerics and `*-._` stay, space becomes `+`, the rest `%XX`.
 pub fn form_encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -99,6 +114,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_matches_to_string() {
+        for n in [0, 7, 10, 99, 100, 443, 65_535, 1_700_000_000_000, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn base64url_matches_rfc4648_vectors() {

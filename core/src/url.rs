@@ -48,8 +48,10 @@ impl HttpUrl {
     pub fn origin(&self) -> String {
         let default_port = if self.scheme == "https" { 443 } else { 80 };
         match self.port {
-            Some(port) if port != default_port => alloc::format!("{}://{}:{}", self.scheme, self.host, port),
-            _ => alloc::format!("{}://{}", self.scheme, self.host),
+            Some(port) if port != default_port => {
+                [&self.scheme, "://", &self.host, ":", &crate::decimal(port.into())].concat()
+            }
+            _ => [&self.scheme, "://", &self.host].concat(),
         }
     }
 
