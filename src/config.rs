@@ -5,7 +5,7 @@ use crate::error::{js_error, window};
 use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{
-    decimal, normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl,
+    concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl,
 };
 use wasm_bindgen::prelude::*;
 
@@ -23,7 +23,7 @@ pub(crate) struct Config {
 }
 
 fn invalid(field: &str, why: &str) -> JsValue {
-    js_error(Error::new(ErrorCode::ConfigInvalid, [field, ": ", why].concat()))
+    js_error(Error::new(ErrorCode::ConfigInvalid, concat(&[field, ": ", why])))
 }
 
 fn required(options: &JsValue, field: &str) -> Result<String, JsValue> {
@@ -52,7 +52,7 @@ impl Config {
 
     /// Name shared by this app's tabs for the BroadcastChannel and the refresh lock.
     pub fn channel_name(&self) -> String {
-        ["canvas-oauth:", self.canvas.origin(), ":", &self.client_id].concat()
+        concat(&["canvas-oauth:", self.canvas.origin(), ":", &self.client_id])
     }
 }
 
@@ -60,7 +60,7 @@ impl Config {
 fn relay_base(value: &str) -> Result<(String, String), JsValue> {
     const FIELD: &str = "relayUrl";
     let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
-        [&window()?.location().origin()?, value].concat()
+        concat(&[&window()?.location().origin()?, value])
     } else {
         value.to_owned()
     };
@@ -68,5 +68,5 @@ fn relay_base(value: &str) -> Result<(String, String), JsValue> {
     if url.query.is_some() || url.fragment.is_some() {
         return Err(invalid(FIELD, "must not have a query or fragment"));
     }
-    Ok(([&url.origin(), url.path.trim_end_matches('/')].concat(), url.origin()))
+    Ok((concat(&[&url.origin(), url.path.trim_end_matches('/')]), url.origin()))
 }

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::window;
 use crate::js::get;
-use canvas_oauth_core::{error_from_relay, Error, ErrorBody, ErrorCode, RELAY_HEADER};
+use canvas_oauth_core::{concat, error_from_relay, Error, ErrorBody, ErrorCode, RELAY_HEADER};
 use js_sys::{Promise, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -71,7 +71,7 @@ pub(crate) async fn post(
     init.set_credentials(RequestCredentials::Include);
     init.set_signal(Some(&deadline.controller.signal()));
     if let Some(token) = bearer {
-        headers.set("Authorization", &["Bearer ", token].concat()).map_err(internal)?;
+        headers.set("Authorization", &concat(&["Bearer ", token])).map_err(internal)?;
     }
     if let Some(body) = body {
         headers.set("Content-Type", "application/json").map_err(internal)?;
@@ -80,7 +80,7 @@ pub(crate) async fn post(
     }
     init.set_headers(&headers);
 
-    let url = [&config.relay, path].concat();
+    let url = concat(&[&config.relay, path]);
     let window = window().map_err(|_| deadline.fetch_error())?;
     let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await

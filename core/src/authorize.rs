@@ -22,7 +22,7 @@ impl CanvasUrl {
             return Err(config_invalid(FIELD, "must not have a query or fragment"));
         }
         let origin = url.origin();
-        let base = [&origin, url.path.trim_end_matches('/')].concat();
+        let base = crate::concat(&[&origin, url.path.trim_end_matches('/')]);
         Ok(Self { base, origin })
     }
 
@@ -32,7 +32,7 @@ impl CanvasUrl {
 
     /// `base` + `path`, where `path` starts with `/`.
     pub fn join(&self, path: &str) -> String {
-        [&self.base, path].concat()
+        crate::concat(&[&self.base, path])
     }
 }
 
@@ -126,7 +126,7 @@ pub fn authorize_url(req: &AuthorizeRequest<'_>) -> Result<String, Error> {
         return Err(invalid_argument("uniqueId must be 1 to 256 characters of plain text"));
     }
     let scopes = normalize_scopes(req.scopes)?;
-    let scope = scopes.join(" ");
+    let scope = crate::join(&scopes, " ");
 
     let mut url = req.canvas.join("/login/oauth2/auth");
     let mut sep = '?';

@@ -128,7 +128,7 @@ pub fn check_callback(
     }
     match callback {
         Callback::Error { error, description, .. } => {
-            Err(Error::new(error, description.unwrap_or_else(|| ["Canvas answered ", error.as_str()].concat())))
+            Err(Error::new(error, description.unwrap_or_else(|| crate::concat(&["Canvas answered ", error.as_str()]))))
         }
         Callback::Code { code, .. } => Ok(CodeExchange {
             request: TokenRequest { code, code_verifier: flow.verifier },

@@ -43,7 +43,7 @@ fn without_oauth_params(params: &str) -> String {
     if kept.len() == params.split('&').filter(|p| !p.is_empty()).count() {
         return params.to_string();
     }
-    kept.join("&")
+    crate::join(&kept, "&")
 }
 
 /// Whether a pending flow created at `created_ms` is too old at `now_ms` (L2). A creation

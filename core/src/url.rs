@@ -49,9 +49,9 @@ impl HttpUrl {
         let default_port = if self.scheme == "https" { 443 } else { 80 };
         match self.port {
             Some(port) if port != default_port => {
-                [&self.scheme, "://", &self.host, ":", &crate::decimal(port.into())].concat()
+                crate::concat(&[&self.scheme, "://", &self.host, ":", &crate::decimal(port.into())])
             }
-            _ => [&self.scheme, "://", &self.host].concat(),
+            _ => crate::concat(&[&self.scheme, "://", &self.host]),
         }
     }
 
