@@ -39,8 +39,8 @@ impl CanvasUrl {
 /// A developer key id: Canvas requires an integer within signed 64-bit range (§2.1).
 pub fn parse_client_id(value: &str) -> Result<String, Error> {
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-    match value.parse::<i64>() {
-        Ok(id) if digits && id > 0 => Ok(value.to_string()),
+    match crate::parse_u64(value).filter(|&id| id <= i64::MAX as u64) {
+        Some(id) if digits && id > 0 => Ok(value.to_string()),
         _ => Err(config_invalid("clientId", "must be the numeric developer key id")),
     }
 }

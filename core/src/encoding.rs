@@ -38,6 +38,22 @@ pub fn concat(parts: &[&str]) -> String {
     join(parts, "")
 }
 
+/// `text` as `u64`, exactly as `text.parse::<u64>().ok()` reads it (an optional `+`, then digits,
+/// no overflow): one parser for every integer width instead of one `FromStr` per type in the wasm.
+pub fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// `n` in decimal: what `n.to_string()` gives, without pulling `core::fmt` into the wasm.
 pub fn decimal(mut n: u64) -> String {
     let mut digits = [0u8; 20];
@@ -139,6 +155,13 @@ mod tests {
         for p in parts {
             assert_eq!(join(&p, " & "), p.join(" & "));
             assert_eq!(concat(&p), p.concat());
+        }
+    }
+
+    #[test]
+    fn parse_u64_matches_from_str() {
+        for text in ["", "+", "-", "0", "+7", "-7", "007", "18446744073709551615", "18446744073709551616", "1a", " 1"] {
+            assert_eq!(parse_u64(text), text.parse::<u64>().ok(), "{text:?}");
         }
     }
 

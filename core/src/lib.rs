@@ -29,6 +29,7 @@ pub use callback::{
 };
 pub use encoding::{
     base64url_encode, concat, constant_time_eq, decimal, form_decode, form_encode_into, join, json_string_into,
+    parse_u64,
 };
 pub use error::{Error, ErrorCode};
 pub use flow::{

@@ -108,7 +108,7 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
         None if port.is_empty() => None,
         None => return None,
         Some(digits) if !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(digits.parse::<u16>().ok().filter(|p| *p != 0)?)
+            Some(crate::parse_u64(digits).and_then(|p| u16::try_from(p).ok()).filter(|p| *p != 0)?)
         }
         Some(_) => return None,
     };
@@ -119,8 +119,12 @@ fn is_ipv4_loopback(host: &str) -> bool {
     let mut parts = host.split('.');
     parts.next() == Some("127")
         && parts.clone().count() == 3
-        && parts
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
+        && parts.all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && crate::parse_u64(p).is_some_and(|n| n <= 255)
+        })
 }
 
 /// A same-origin path to go to after sign-in (L8; RFC 9700 §4.11.1). Anything that could
