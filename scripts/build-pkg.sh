@@ -25,5 +25,7 @@ wasm=pkg/canvas_oauth_bg.wasm
 node_modules/.bin/wasm-opt --low-memory-unused --merge-similar-functions -Oz --converge \
   --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
+# Short import names: wasm-bindgen's hashed ones do not compress (scripts/short-imports.mjs).
+node scripts/short-imports.mjs "$wasm" pkg/canvas_oauth.js >/dev/null
 node scripts/package-json.mjs
 echo "built pkg/ ($(wc -c < "$wasm") bytes of wasm)"
