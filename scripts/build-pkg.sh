@@ -20,9 +20,10 @@ RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
 wasm=pkg/canvas_oauth_bg.wasm
 # --low-memory-unused: rustc's wasm32 layout puts the stack first, growing down from 1 MiB, and the
 # data above it, so the low 1 KiB is never addressed through a wrapped pointer + offset; binaryen may
-# then fold constant offsets into loads/stores. --merge-similar-functions folds near-duplicate
-# monomorphisations; --converge repeats -Oz until nothing shrinks (BENCHMARKS.md, "Size techniques").
-node_modules/.bin/wasm-opt --low-memory-unused --merge-similar-functions -Oz --converge \
+# then fold constant offsets into loads/stores. --flatten --rereloop rebuilds the control flow before
+# -Oz; --merge-similar-functions folds near-duplicate monomorphisations; --converge repeats -Oz until
+# nothing shrinks (BENCHMARKS.md, "Size techniques").
+node_modules/.bin/wasm-opt --low-memory-unused --flatten --rereloop --merge-similar-functions -Oz --converge \
   --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 # Short import names: wasm-bindgen's hashed ones do not compress (scripts/short-imports.mjs).
