@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack on the pinned nightly with std rebuilt
 # (-Zbuild-std, panic=immediate-abort; release profile: opt-level z, LTO), then wasm-opt -Oz from
-# the npm `binaryen` package (wasm-pack cannot download its own here), then package.json.
+# the npm `binaryen` package (wasm-pack cannot download its own here), short import names
+# (scripts/short-imports.mjs), then package.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
