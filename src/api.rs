@@ -11,7 +11,7 @@ use crate::client::Inner;
 use crate::error::{js_error, window};
 use crate::js::{get, object, promise, set};
 use crate::relay::{read_capped, Deadline};
-use canvas_oauth_core::{is_api_path, next_link, Error, ErrorCode, RELAY_HEADER};
+use canvas_oauth_core::{concat, decimal, is_api_path, next_link, Error, ErrorCode, RELAY_HEADER};
 use js_sys::{Object, Promise, JSON};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,7 +40,7 @@ fn api_url(inner: &Inner, path: &str) -> Result<String, JsValue> {
     let relay = &inner.config.relay;
     let api_path = path.strip_prefix(relay.as_str()).unwrap_or(path);
     if is_api_path(api_path) {
-        return Ok(format!("{relay}{api_path}"));
+        return Ok(concat(&[relay, api_path]));
     }
     Err(js_error(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self")))
 }
@@ -67,7 +67,7 @@ fn request(url: &str, init: &JsValue, deadline: &Deadline, token: &str) -> Resul
     set(&init, "signal", combined_signal(&get(&init, "signal"), deadline));
     let request = Request::new_with_str_and_init(url, &init)
         .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
-    request.headers().set("Authorization", &format!("Bearer {token}"))?;
+    request.headers().set("Authorization", &concat(&["Bearer ", token]))?;
     request.headers().set(RELAY_HEADER, "1")?;
     Ok(request)
 }
@@ -115,7 +115,7 @@ async fn send_api(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<(Resp
     let retry_init = RequestInit::new();
     set(&retry_init, "signal", combined_signal(&caller_signal, &deadline));
     let retry = Request::new_with_request_and_init(&spare, &retry_init)?;
-    retry.headers().set("Authorization", &format!("Bearer {token}"))?;
+    retry.headers().set("Authorization", &concat(&["Bearer ", &token]))?;
     let response = send(&retry, &deadline, &caller_signal).await?;
     Ok((response, deadline))
 }
@@ -155,14 +155,14 @@ impl Pages {
                 };
                 return Err(js_error(Error::new(
                     code,
-                    format!("Canvas answered HTTP {} for a page", response.status()),
+                    concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
                 )));
             }
             let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
             if let Some(mut url) = next_link(&link) {
                 // The relay writes path-absolute links unless it knows its public URL.
                 if url.starts_with('/') && !url.starts_with("//") {
-                    url = format!("{}{url}", inner.config.relay_origin);
+                    url = concat(&[inner.config.relay_origin.as_str(), &url]);
                 }
                 api_url(&inner, &url).map_err(|_| {
                     js_error(Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay"))

@@ -4,7 +4,9 @@
 use crate::error::{js_error, window};
 use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
-use canvas_oauth_core::{normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl};
+use canvas_oauth_core::{
+    concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl,
+};
 use wasm_bindgen::prelude::*;
 
 pub(crate) struct Config {
@@ -21,7 +23,7 @@ pub(crate) struct Config {
 }
 
 fn invalid(field: &str, why: &str) -> JsValue {
-    js_error(Error::new(ErrorCode::ConfigInvalid, format!("{field}: {why}")))
+    js_error(Error::new(ErrorCode::ConfigInvalid, concat(&[field, ": ", why])))
 }
 
 fn required(options: &JsValue, field: &str) -> Result<String, JsValue> {
@@ -36,7 +38,7 @@ impl Config {
         let canvas = CanvasUrl::parse(&required(options, "canvasUrl")?).map_err(js_error)?;
         let client_id = get(options, "clientId");
         // A whole number is accepted too; formatted as an integer (float formatting costs ~15 KB of wasm).
-        let as_integer = |n: f64| (n.fract() == 0.0 && (1.0..9.0e15).contains(&n)).then(|| (n as u64).to_string());
+        let as_integer = |n: f64| (n.fract() == 0.0 && (1.0..9.0e15).contains(&n)).then(|| decimal(n as u64));
         let client_id = client_id.as_string().or_else(|| client_id.as_f64().and_then(as_integer)).unwrap_or_default();
         let client_id = parse_client_id(&client_id).map_err(js_error)?;
         let redirect_uri = parse_redirect_uri(&required(options, "redirectUri")?).map_err(js_error)?;
@@ -50,7 +52,7 @@ impl Config {
 
     /// Name shared by this app's tabs for the BroadcastChannel and the refresh lock.
     pub fn channel_name(&self) -> String {
-        format!("canvas-oauth:{}:{}", self.canvas.origin(), self.client_id)
+        concat(&["canvas-oauth:", self.canvas.origin(), ":", &self.client_id])
     }
 }
 
@@ -58,7 +60,7 @@ impl Config {
 fn relay_base(value: &str) -> Result<(String, String), JsValue> {
     const FIELD: &str = "relayUrl";
     let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
-        format!("{}{value}", window()?.location().origin()?)
+        concat(&[&window()?.location().origin()?, value])
     } else {
         value.to_owned()
     };
@@ -66,5 +68,5 @@ fn relay_base(value: &str) -> Result<(String, String), JsValue> {
     if url.query.is_some() || url.fragment.is_some() {
         return Err(invalid(FIELD, "must not have a query or fragment"));
     }
-    Ok((format!("{}{}", url.origin(), url.path.trim_end_matches('/')), url.origin()))
+    Ok((concat(&[&url.origin(), url.path.trim_end_matches('/')]), url.origin()))
 }

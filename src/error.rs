@@ -2,7 +2,7 @@
 //! a stable `code`, and `description` (Canvas's `error_description` where there is one).
 
 use crate::js::set;
-use canvas_oauth_core::{Error, ErrorCode};
+use canvas_oauth_core::{concat, Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -27,7 +27,7 @@ export interface CanvasAuthError extends Error {
 
 /// Converts a core error into the thrown JavaScript value.
 pub fn js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&format!("{} ({})", error.description, error.code));
+    let js = js_sys::Error::new(&concat(&[&error.description, " (", error.code.as_str(), ")"]));
     js.set_name("CanvasAuthError");
     set(&js, "code", error.code.as_str());
     set(&js, "description", error.description);

@@ -4,7 +4,7 @@
 
 use crate::error::{err, window};
 use crate::js::{get, Js};
-use canvas_oauth_core::{decode_stored_flow, flow_expired, ErrorCode, FlowStore, PendingFlow};
+use canvas_oauth_core::{concat, decode_stored_flow, flow_expired, ErrorCode, FlowStore, PendingFlow};
 use js_sys::JSON;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
@@ -51,7 +51,7 @@ pub(crate) fn save(flow: &PendingFlow, now_ms: f64, index: &FlowIndex) -> Result
         let oldest = (0..known.len()).fold(0, |o, i| if known[i].1 < known[o].1 { i } else { o });
         let _ = storage.remove_item(&known.swap_remove(oldest).0);
     }
-    let key = format!("{PREFIX}{}", flow.state);
+    let key = concat(&[PREFIX, &flow.state]);
     storage
         .set_item(&key, &flow.to_json())
         .map_err(|_| err(ErrorCode::InvalidArgument, "sessionStorage is full or blocked"))?;
@@ -72,7 +72,7 @@ impl FlowStore for SessionFlows {
     /// Removal comes first, so a second callback with the same state (reload, back button,
     /// a concurrent call) finds nothing (L2). An entry that does not decode is none.
     fn take(&mut self, state: &str) -> Option<PendingFlow> {
-        let key = format!("{PREFIX}{state}");
+        let key = concat(&[PREFIX, state]);
         let text = self.0.get_item(&key).ok().flatten()?;
         let _ = self.0.remove_item(&key);
         decode_stored_flow(&Js(JSON::parse(&text).ok()?)).ok()

@@ -3,7 +3,7 @@
 
 use crate::error::js_error;
 use crate::js::get;
-use canvas_oauth_core::{Error, ErrorCode};
+use canvas_oauth_core::{concat, decimal, Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
 /// An optional string field: absent (`undefined`/`null`) is `None`, another type an error.
@@ -12,7 +12,7 @@ pub(crate) fn opt_string(options: &JsValue, key: &str, code: ErrorCode) -> Resul
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    value.as_string().map(Some).ok_or_else(|| js_error(Error::new(code, format!("{key} must be a string"))))
+    value.as_string().map(Some).ok_or_else(|| js_error(Error::new(code, concat(&[key, " must be a string"]))))
 }
 
 pub(crate) fn opt_bool(options: &JsValue, key: &str, code: ErrorCode) -> Result<bool, JsValue> {
@@ -20,7 +20,7 @@ pub(crate) fn opt_bool(options: &JsValue, key: &str, code: ErrorCode) -> Result<
     if value.is_undefined() || value.is_null() {
         return Ok(false);
     }
-    value.as_bool().ok_or_else(|| js_error(Error::new(code, format!("{key} must be true or false"))))
+    value.as_bool().ok_or_else(|| js_error(Error::new(code, concat(&[key, " must be true or false"]))))
 }
 
 /// An optional number within `range` (inclusive).
@@ -33,7 +33,7 @@ pub(crate) fn opt_number(options: &JsValue, key: &str, default: f64, range: (f64
         Some(n) if n >= range.0 && n <= range.1 => Ok(n),
         _ => Err(js_error(Error::new(
             ErrorCode::ConfigInvalid,
-            format!("{key} must be a number from {} to {}", range.0 as u64, range.1 as u64),
+            concat(&[key, " must be a number from ", &decimal(range.0 as u64), " to ", &decimal(range.1 as u64)]),
         ))),
     }
 }
@@ -44,7 +44,7 @@ pub(crate) fn opt_strings(options: &JsValue, key: &str, code: ErrorCode) -> Resu
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let bad = || js_error(Error::new(code, format!("{key} must be an array of strings")));
+    let bad = || js_error(Error::new(code, concat(&[key, " must be an array of strings"])));
     if !js_sys::Array::is_array(&value) {
         return Err(bad());
     }
@@ -61,5 +61,5 @@ pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue>
             return Ok(href);
         }
     }
-    Err(js_error(Error::new(ErrorCode::InvalidArgument, format!("{name} must be a string"))))
+    Err(js_error(Error::new(ErrorCode::InvalidArgument, concat(&[name, " must be a string"]))))
 }

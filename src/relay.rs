@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::window;
 use crate::js::get;
-use canvas_oauth_core::{error_from_relay, Error, ErrorBody, ErrorCode, RELAY_HEADER};
+use canvas_oauth_core::{concat, error_from_relay, parse_u64, Error, ErrorBody, ErrorCode, RELAY_HEADER};
 use js_sys::{Promise, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -71,7 +71,7 @@ pub(crate) async fn post(
     init.set_credentials(RequestCredentials::Include);
     init.set_signal(Some(&deadline.controller.signal()));
     if let Some(token) = bearer {
-        headers.set("Authorization", &format!("Bearer {token}")).map_err(internal)?;
+        headers.set("Authorization", &concat(&["Bearer ", token])).map_err(internal)?;
     }
     if let Some(body) = body {
         headers.set("Content-Type", "application/json").map_err(internal)?;
@@ -80,7 +80,7 @@ pub(crate) async fn post(
     }
     init.set_headers(&headers);
 
-    let url = format!("{}{path}", config.relay);
+    let url = concat(&[&config.relay, path]);
     let window = window().map_err(|_| deadline.fetch_error())?;
     let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
         .await
@@ -101,7 +101,13 @@ pub(crate) async fn post(
 /// Reads a response body as UTF-8 text, refusing more than `cap` bytes without buffering them.
 pub(crate) async fn read_capped(response: &Response, cap: usize, deadline: &Deadline) -> Result<String, Error> {
     let too_large = || Error::new(ErrorCode::InvalidResponse, "the relay's answer is too large");
-    let declared = response.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    let declared = response
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| parse_u64(&v))
+        .and_then(|n| usize::try_from(n).ok());
     if declared.is_some_and(|n| n > cap) {
         return Err(too_large());
     }

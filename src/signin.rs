@@ -10,7 +10,7 @@ use crate::random::random_pair;
 use crate::relay;
 use crate::session;
 use canvas_oauth_core::{
-    authorize_url, check_callback, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
+    authorize_url, check_callback, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
     CallbackTarget, CodeExchange, ErrorCode, PendingFlow, PkceVerifier, Prompt, State,
 };
 use js_sys::Promise;
@@ -33,7 +33,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         None => {
             // The current page, read from the location's parts rather than cut out of href.
             let location = window()?.location();
-            let here = format!("{}{}{}", location.pathname()?, location.search()?, location.hash()?);
+            let here = concat(&[&location.pathname()?, &location.search()?, &location.hash()?]);
             safe_return_path(&strip_callback_params(&here))
         }
     };

@@ -22,7 +22,7 @@ impl CanvasUrl {
             return Err(config_invalid(FIELD, "must not have a query or fragment"));
         }
         let origin = url.origin();
-        let base = alloc::format!("{origin}{}", url.path.trim_end_matches('/'));
+        let base = crate::concat(&[&origin, url.path.trim_end_matches('/')]);
         Ok(Self { base, origin })
     }
 
@@ -32,15 +32,15 @@ impl CanvasUrl {
 
     /// `base` + `path`, where `path` starts with `/`.
     pub fn join(&self, path: &str) -> String {
-        alloc::format!("{}{path}", self.base)
+        crate::concat(&[&self.base, path])
     }
 }
 
 /// A developer key id: Canvas requires an integer within signed 64-bit range (§2.1).
 pub fn parse_client_id(value: &str) -> Result<String, Error> {
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-    match value.parse::<i64>() {
-        Ok(id) if digits && id > 0 => Ok(value.to_string()),
+    match crate::parse_u64(value).filter(|&id| id <= i64::MAX as u64) {
+        Some(id) if digits && id > 0 => Ok(value.to_string()),
         _ => Err(config_invalid("clientId", "must be the numeric developer key id")),
     }
 }
@@ -126,7 +126,7 @@ pub fn authorize_url(req: &AuthorizeRequest<'_>) -> Result<String, Error> {
         return Err(invalid_argument("uniqueId must be 1 to 256 characters of plain text"));
     }
     let scopes = normalize_scopes(req.scopes)?;
-    let scope = scopes.join(" ");
+    let scope = crate::join(&scopes, " ");
 
     let mut url = req.canvas.join("/login/oauth2/auth");
     let mut sep = '?';

@@ -20,6 +20,55 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// `parts` joined by `sep`, as `[S]::join` gives, without std's join machinery (about 900 B of
+/// wasm per element type).
+pub fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(part.as_ref());
+    }
+    out
+}
+
+/// `parts` one after the other, as `[&str]::concat` gives.
+pub fn concat(parts: &[&str]) -> String {
+    join(parts, "")
+}
+
+/// `text` as `u64`, exactly as `text.parse::<u64>().ok()` reads it (an optional `+`, then digits,
+/// no overflow): one parser for every integer width instead of one `FromStr` per type in the wasm.
+pub fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// `n` in decimal: what `n.to_string()` gives, without pulling `core::fmt` into the wasm.
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| d as char).collect()
+}
+
 /// Appends `value` form-encoded: alphanumerics and `*-._` stay, space becomes `+`, the rest `%XX`.
 pub fn form_encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -99,6 +148,29 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_and_concat_match_std() {
+        let parts = [vec![], vec!["a"], vec!["", ""], vec!["ab", "", "c d"]];
+        for p in parts {
+            assert_eq!(join(&p, " & "), p.join(" & "));
+            assert_eq!(concat(&p), p.concat());
+        }
+    }
+
+    #[test]
+    fn parse_u64_matches_from_str() {
+        for text in ["", "+", "-", "0", "+7", "-7", "007", "18446744073709551615", "18446744073709551616", "1a", " 1"] {
+            assert_eq!(parse_u64(text), text.parse::<u64>().ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_matches_to_string() {
+        for n in [0, 7, 10, 99, 100, 443, 65_535, 1_700_000_000_000, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn base64url_matches_rfc4648_vectors() {

@@ -167,5 +167,5 @@ pub(crate) fn invalid_argument(description: impl Into<String>) -> Error {
 }
 
 pub(crate) fn config_invalid(field: &str, why: &str) -> Error {
-    Error::new(ErrorCode::ConfigInvalid, alloc::format!("{field}: {why}"))
+    Error::new(ErrorCode::ConfigInvalid, crate::concat(&[field, ": ", why]))
 }

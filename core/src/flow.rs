@@ -9,7 +9,7 @@ use crate::protocol::TokenRequest;
 use crate::record::{invalid, scopes_of, Record, Value};
 use crate::session::flow_expired;
 use crate::url::{safe_return_path, HttpUrl};
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// A sign-in waiting for its callback, stored under its `state` (L1).
@@ -41,7 +41,7 @@ impl PendingFlow {
         field("p", &self.return_to);
         text.push_str(",\"t\":");
         // Whole milliseconds: integer formatting, not float formatting (~15 KB of wasm).
-        text.push_str(&(self.created_ms.max(0.0) as u64).to_string());
+        text.push_str(&crate::decimal(self.created_ms.max(0.0) as u64));
         text.push_str(",\"s\":[");
         for (i, scope) in self.scopes.iter().enumerate() {
             if i > 0 {
@@ -128,7 +128,7 @@ pub fn check_callback(
     }
     match callback {
         Callback::Error { error, description, .. } => {
-            Err(Error::new(error, description.unwrap_or_else(|| alloc::format!("Canvas answered {error}"))))
+            Err(Error::new(error, description.unwrap_or_else(|| crate::concat(&["Canvas answered ", error.as_str()]))))
         }
         Callback::Code { code, .. } => Ok(CodeExchange {
             request: TokenRequest { code, code_verifier: flow.verifier },

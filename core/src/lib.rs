@@ -27,7 +27,10 @@ pub use callback::{
     is_callback, is_format_char, parse_callback, plain_text, Callback, MAX_CALLBACK_URL_LEN, MAX_DESCRIPTION_CHARS,
     MAX_PARAM_LEN,
 };
-pub use encoding::{base64url_encode, constant_time_eq, form_decode, form_encode_into, json_string_into};
+pub use encoding::{
+    base64url_encode, concat, constant_time_eq, decimal, form_decode, form_encode_into, join, json_string_into,
+    parse_u64,
+};
 pub use error::{Error, ErrorCode};
 pub use flow::{
     check_callback, decode_stored_flow, same_endpoint, CallbackTarget, CodeExchange, FlowStore, PendingFlow,

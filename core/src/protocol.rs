@@ -59,7 +59,8 @@ fn required_nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
 impl CanvasTokenResponse {
     /// The checks JSON types cannot express: a non-empty token, `token_type` Bearer.
     pub fn validate(&self) -> Result<(), Error> {
-        let invalid = |why: &str| Err(Error::new(ErrorCode::InvalidResponse, alloc::format!("token response: {why}")));
+        let invalid =
+            |why: &str| Err(Error::new(ErrorCode::InvalidResponse, crate::concat(&["token response: ", why])));
         if self.access_token.as_ref().is_some_and(|t| t.secret().is_empty()) {
             return invalid("access_token is empty");
         }
@@ -92,7 +93,7 @@ impl CanvasTokenResponse {
 /// Errors never quote the body, which holds tokens.
 #[cfg(feature = "json")]
 pub fn parse_token_response(body: &[u8]) -> Result<CanvasTokenResponse, Error> {
-    let invalid = |why: &str| Error::new(ErrorCode::InvalidResponse, alloc::format!("token response: {why}"));
+    let invalid = |why: &str| Error::new(ErrorCode::InvalidResponse, crate::concat(&["token response: ", why]));
     if body.len() > MAX_TOKEN_RESPONSE_BYTES {
         return Err(invalid("too large"));
     }
@@ -203,7 +204,7 @@ pub fn error_from_relay(status: u16, body: Option<&ErrorBody>) -> Error {
             || match code {
                 ErrorCode::RateLimited => String::from("the relay or Canvas is busy; try again shortly"),
                 ErrorCode::InvalidGrant => String::from("the sign-in is no longer valid; sign in again"),
-                _ => alloc::format!("the relay answered HTTP {status}"),
+                _ => crate::concat(&["the relay answered HTTP ", &crate::decimal(status.into())]),
             },
         );
     Error::new(code, description)

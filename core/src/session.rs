@@ -43,7 +43,7 @@ fn without_oauth_params(params: &str) -> String {
     if kept.len() == params.split('&').filter(|p| !p.is_empty()).count() {
         return params.to_string();
     }
-    kept.join("&")
+    crate::join(&kept, "&")
 }
 
 /// Whether a pending flow created at `created_ms` is too old at `now_ms` (L2). A creation
@@ -81,7 +81,8 @@ pub fn is_api_path(path: &str) -> bool {
     let lower = route.to_ascii_lowercase();
     under_api
         && !path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\')
-        && !["%2e", "%2f", "%5c", "%00"].iter().any(|bad| lower.contains(bad))
+        // Byte windows, not `str::contains`: a `&str` pattern costs core's two-way searcher in the wasm.
+        && !lower.as_bytes().windows(3).any(|w| [b"%2e", b"%2f", b"%5c", b"%00"].iter().any(|bad| *bad == w))
         && !route[1..].split('/').any(|segment| matches!(segment, "" | "." | ".."))
 }
 

@@ -28,6 +28,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
+    fn decimal_is_to_string(n in any::<u64>()) {
+        prop_assert_eq!(decimal(n), n.to_string());
+    }
+
+    #[test]
+    fn parse_u64_is_from_str(text in "[+-]?[0-9]{0,22}|.{0,8}") {
+        prop_assert_eq!(parse_u64(&text), text.parse::<u64>().ok());
+    }
+
+    #[test]
     fn parse_callback_never_panics(input in ".{0,600}") {
         let _ = parse_callback(&input);
         let _ = is_callback(&input);
