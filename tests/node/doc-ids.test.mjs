@@ -77,6 +77,11 @@ test("references outside the repository fail", () => {
   ]);
 });
 
+test("names of generated files in pkg/ pass before the package is built", () => {
+  const problems = fixture({ "scripts/x.mjs": "// writes ../pkg/README.md\n", "tests/t.mjs": "// reads pkg/README.md and pkgs/README.md\n" });
+  assert.deepEqual(problems, ["tests/t.mjs:1: pkgs/README.md names no file in the repository"]);
+});
+
 test("the npm README links by absolute URL only", () => {
   const problems = fixture({ "docs/npm-readme.md": "# pkg\n\n[relay](../relay/README.md)\n", "relay/README.md": "# relay\n" });
   assert.deepEqual(problems, ["docs/npm-readme.md:3: ../relay/README.md: the npm README ships in pkg/, link by absolute URL"]);
