@@ -52,6 +52,8 @@ fi
 export CANVAS_REDIRECT_URI=${CANVAS_REDIRECT_URI:-http://localhost:8080/}
 page_origin=$(node -e 'process.stdout.write(new URL(process.argv[1]).origin)' "$CANVAS_REDIRECT_URI")
 export RELAY_ALLOWED_ORIGINS=${RELAY_ALLOWED_ORIGINS:-$page_origin}
+# The demo's "Open a Canvas web session" button needs POST /session-url (off by default, S24).
+export RELAY_SESSION_URL=${RELAY_SESSION_URL:-1}
 export RELAY_LISTEN=${RELAY_LISTEN:-127.0.0.1:8080}
 export RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$demo_dir/config"
 if [ -z "${RELAY_COOKIE_KEYS:-}" ]; then

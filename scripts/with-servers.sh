@@ -34,6 +34,7 @@ start_server "$logs/relay.log" env \
   RELAY_ALLOWED_ORIGINS="$PAGE_ORIGIN" \
   RELAY_COOKIE_KEYS="$(random_cookie_key)" \
   RELAY_RATE_LIMIT_PER_MINUTE=100000 \
+  RELAY_SESSION_URL=1 \
   RELAY_API_ALLOW="GET:/api/v1/ DELETE:/api/v1/users/self/favorites/" \
   "$bin"/canvas-oauth-relay
 

@@ -92,13 +92,16 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
             "/revoke",
             post(routes::revoke::revoke).route_layer(middleware::map_response(routes::revoke::clears_the_cookie)),
         )
-        .route("/session-url", post(handlers::session_url))
         .route("/jwks.json", get(handlers::jwks))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
-        .route("/api/v1/{*path}", any(proxy::proxy))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), guard::csrf));
+        .route("/api/v1/{*path}", any(proxy::proxy));
+    // S24: a Canvas web session from an access token (perhaps a scoped one) only when enabled.
+    let browser = match config.session_url {
+        true => browser.route("/session-url", post(handlers::session_url)),
+        false => browser,
+    };
+    let browser = browser.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard::csrf));
     // What a server calls, authenticated by a Bearer secret, never ambient credentials.
     let server = Router::new().route("/lti/token", post(handlers::lti_token));
     #[cfg(feature = "test-hooks")]

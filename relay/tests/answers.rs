@@ -102,3 +102,46 @@ async fn token_answers_before_the_library_gives_up() {
     assert!(took < library - Duration::from_secs(2), "{took:?}: the library would have given up");
     assert!(took >= Duration::from_secs(11), "{took:?}");
 }
+
+/// S24: without `RELAY_SESSION_URL=1` the relay turns no access token into a Canvas web session.
+#[tokio::test]
+async fn session_url_is_off_unless_enabled() {
+    let f =
+        fake(|_| json_resp(200, serde_json::json!({"session_url": "https://c.example/login?session_token=x"}))).await;
+    let mut off = config(&f.url, CLIENT_ID, SECRET);
+    off.session_url = false;
+    let relay = start_relay(off).await;
+    let r = json_post(&client(), &format!("{relay}/session-url"), serde_json::json!({}))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(r).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{body}");
+    assert_eq!(f.count(), 0, "nothing reached Canvas");
+    let loaded = canvas_oauth_relay::RelayConfig::from_lookup(|name| match name {
+        "CANVAS_URL" => Some("https://canvas.example.edu".into()),
+        "CANVAS_CLIENT_ID" => Some(CLIENT_ID.into()),
+        "CANVAS_CLIENT_SECRET" => Some(SECRET.into()),
+        "CANVAS_REDIRECT_URI" => Some("https://app.example.edu/".into()),
+        "RELAY_ALLOWED_ORIGINS" => Some("https://app.example.edu".into()),
+        "RELAY_COOKIE_KEYS" => Some(format!("k1:{}", "A".repeat(43))),
+        "RELAY_SESSION_URL" => Some("1".into()),
+        _ => None,
+    });
+    assert!(loaded.expect("config").session_url, "RELAY_SESSION_URL=1 turns it on");
+    assert!(!config_default_session_url(), "off by default");
+}
+
+fn config_default_session_url() -> bool {
+    canvas_oauth_relay::RelayConfig::new(
+        "https://canvas.example.edu",
+        CLIENT_ID,
+        canvas_oauth_core::ClientSecret::new(SECRET),
+        "https://app.example.edu/",
+        vec!["https://app.example.edu".into()],
+        vec![key("k1", 1)],
+    )
+    .unwrap()
+    .session_url
+}

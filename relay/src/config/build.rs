@@ -109,6 +109,7 @@ impl TryFrom<RawConfig> for RelayConfig {
                 .map_or_else(|| vec!["GET:/api/v1/".parse().expect("default rule")], |List(r)| r),
             lti,
             lti_caller_token,
+            session_url: raw.relay_session_url.is_some_and(|Setting(f)| f.0),
             upstream_proxy: raw.relay_upstream_proxy.map(|Setting(p)| p),
             connect_timeout: Duration::from_millis(count(
                 "RELAY_CONNECT_TIMEOUT_MS",

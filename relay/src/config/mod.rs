@@ -108,6 +108,8 @@ pub struct RelayConfig {
     /// Shared secret the app's own server presents as `Authorization: Bearer` on `/lti/token`
     /// (`LTI_CALLER_TOKEN`, at least 32 characters). Without it `/lti/token` answers 404.
     pub lti_caller_token: Option<ClientSecret>,
+    /// `POST /session-url` is served (`RELAY_SESSION_URL=1`; off by default, S24).
+    pub session_url: bool,
     /// Proxy for the calls to Canvas (`RELAY_UPSTREAM_PROXY`). Without it no proxy is used, whatever
     /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` say (S17).
     pub upstream_proxy: Option<UpstreamProxy>,

@@ -28,6 +28,7 @@ pub(super) struct RawConfig {
     pub relay_static_mounts: Option<List<StaticMount>>,
     pub relay_api_allow: Option<List<ApiRule>>,
     pub relay_allow_insecure_http: Option<Setting<Flag>>,
+    pub relay_session_url: Option<Setting<Flag>>,
     pub relay_upstream_proxy: Option<Setting<UpstreamProxy>>,
     pub lti_private_key_file: Option<Setting<LtiKey>>,
     pub lti_client_id: Option<Setting<ClientId>>,

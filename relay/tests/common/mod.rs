@@ -36,6 +36,7 @@ pub fn config(canvas: &str, client_id: &str, secret: &str) -> RelayConfig {
     c.connect_timeout = Duration::from_millis(500);
     c.upstream_timeout = Duration::from_millis(1500);
     c.rate_limit_per_minute = 100_000;
+    c.session_url = true;
     c.api_allow =
         vec![canvas_oauth_relay::ApiRule { methods: vec!["GET".into(), "POST".into()], prefix: "/api/v1/".into() }];
     c
