@@ -76,6 +76,7 @@ pub fn lti_config(canvas: &str, caller_token: Option<&str>) -> RelayConfig {
         vars.insert("LTI_CALLER_TOKEN", t.to_string());
     }
     let mut c = RelayConfig::from_lookup(|n| vars.get(n).cloned()).expect("LTI test config");
+    c.session_url = true;
     c.connect_timeout = Duration::from_millis(500);
     c.upstream_timeout = Duration::from_millis(1500);
     c.rate_limit_per_minute = 100_000;
