@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn relay_config(canvas: &str) -> canvas_oauth_relay::RelayConfig {
     let mut c = config(canvas, CLIENT_ID, SECRET);
@@ -16,24 +15,9 @@ fn relay_config(canvas: &str) -> canvas_oauth_relay::RelayConfig {
     c
 }
 
-/// Writes `head` (request line, headers, maybe the first body bytes) and then sends nothing more;
-/// returns the relay's status line and headers (or what arrived within 6 s) and how long it took.
-async fn stalled(relay: &str, head: &str) -> (String, Duration) {
-    let addr = relay.trim_start_matches("http://").split('/').next().unwrap().to_string();
-    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    s.write_all(head.replace("HOST", &addr).as_bytes()).await.unwrap();
-    let started = Instant::now();
-    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
-    let _ = tokio::time::timeout(Duration::from_secs(6), async {
-        while let Ok(n @ 1..) = s.read(&mut chunk).await {
-            buf.extend_from_slice(&chunk[..n]);
-            if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-    })
-    .await;
-    (String::from_utf8_lossy(&buf).into_owned(), started.elapsed())
+/// What the relay answers to `head` and then silence, read for at most 6 s.
+async fn stalled_6s(relay: &str, head: &str) -> (String, Duration) {
+    stalled(relay, head, Duration::from_secs(6)).await
 }
 
 #[tokio::test]
@@ -54,13 +38,13 @@ async fn get_head_and_delete_with_a_body_are_refused() {
     // Refused from the headers: a body that never arrives does not hold the request.
     let head =
         "GET /api/v1/courses/1 HTTP/1.1\r\nHost: HOST\r\nAuthorization: Bearer t\r\nContent-Length: 8000\r\n\r\nx";
-    let (answer, took) = stalled(&relay, head).await;
+    let (answer, took) = stalled_6s(&relay, head).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
     assert!(took < Duration::from_secs(2), "{took:?}");
     let head = "DELETE /api/v1/courses/1 HTTP/1.1\r\nHost: HOST\r\nOrigin: ORIGIN\r\nX-Canvas-Relay: 1\r\n\
                 Authorization: Bearer t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"
         .replace("ORIGIN", ORIGIN);
-    let (answer, _) = stalled(&relay, &head).await;
+    let (answer, _) = stalled_6s(&relay, &head).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
     assert_eq!(f.count(), 0, "nothing reached Canvas");
     // Without a body they pass (a zero Content-Length is no body).
@@ -88,7 +72,7 @@ async fn a_malformed_bearer_is_refused_before_the_body_is_read() {
         ("Authorization: Basic dDp0\r\n", "401"),
         ("Authorization: Bearer t\r\nAuthorization: Bearer u\r\n", "400"),
     ] {
-        let (answer, took) = stalled(&relay, &format!("{post}{auth}\r\n{{\"a\":")).await;
+        let (answer, took) = stalled_6s(&relay, &format!("{post}{auth}\r\n{{\"a\":")).await;
         assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{auth:?}: {answer:?}");
         assert!(took < Duration::from_secs(2), "{auth:?}: {took:?}, the body timeout is 5 s");
     }
@@ -113,7 +97,7 @@ async fn bodies_in_flight_share_one_budget() {
         .map(|_| {
             tokio::spawn({
                 let (relay, head) = (relay.clone(), head.clone());
-                async move { stalled(&relay, &head).await }
+                async move { stalled_6s(&relay, &head).await }
             })
         })
         .collect();

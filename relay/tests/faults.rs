@@ -196,34 +196,6 @@ async fn many_concurrent_clients_during_an_outage() {
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
 }
 
-/// Sends `head` (request line + headers + the first body bytes), then stalls; returns what the
-/// relay answered and how long it took.
-async fn stalled_body(relay: &str, head: String) -> (String, Duration) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = relay.trim_start_matches("http://").split('/').next().unwrap().to_string();
-    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    s.write_all(head.replace("HOST", &addr).as_bytes()).await.unwrap();
-    let started = Instant::now();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    // Bounded: read until the status line and headers are in, the peer closes, or 5 s pass.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-            }
-        }
-    })
-    .await;
-    (String::from_utf8_lossy(&buf).into_owned(), started.elapsed())
-}
-
 #[tokio::test]
 async fn slow_request_bodies_get_408() {
     let f = fake(|_| json_resp(200, token_body("at", Some("rt")))).await;
@@ -235,7 +207,7 @@ async fn slow_request_bodies_get_408() {
         format!("POST /api/v1/courses HTTP/1.1\r\nHost: HOST\r\nOrigin: {ORIGIN}\r\nX-Canvas-Relay: 1\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: 8000\r\n\r\n{{"),
     ];
     for head in heads {
-        let (answer, took) = stalled_body(&relay, head).await;
+        let (answer, took) = stalled(&relay, &head, Duration::from_secs(5)).await;
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?} after {took:?}");
         assert!(answer.to_ascii_lowercase().contains("cache-control: no-store"), "{answer}");
         assert!(took < Duration::from_secs(3), "{took:?}");

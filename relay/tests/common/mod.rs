@@ -306,3 +306,25 @@ pub fn b64(bytes: &[u8]) -> String {
 pub fn empty_body() -> Body {
     Body::empty()
 }
+
+/// Writes `head` (request line, headers, maybe the first body bytes; `HOST` is replaced by the
+/// relay's address) on a raw connection and then sends nothing more. Returns what the relay
+/// answered (read until the status line and headers are in, the peer closes, or `wait` passes)
+/// and how long it took.
+pub async fn stalled(relay: &str, head: &str, wait: Duration) -> (String, Duration) {
+    let addr = relay.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(head.replace("HOST", &addr).as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+    let _ = tokio::time::timeout(wait, async {
+        while let Ok(n @ 1..) = s.read(&mut chunk).await {
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    (String::from_utf8_lossy(&buf).into_owned(), started.elapsed())
+}
