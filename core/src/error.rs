@@ -53,11 +53,13 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// An argument to a function is invalid; the description says which and why.
     InvalidArgument,
+    /// Canvas's GraphQL answered `errors` (the error carries them, and `data` when partial).
+    GraphqlError,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::StateMissing,
         Self::StateUnknown,
         Self::StateExpired,
@@ -81,6 +83,7 @@ impl ErrorCode {
         Self::InvalidResponse,
         Self::ConfigInvalid,
         Self::InvalidArgument,
+        Self::GraphqlError,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -108,6 +111,7 @@ impl ErrorCode {
             Self::InvalidResponse => "invalid_response",
             Self::ConfigInvalid => "config_invalid",
             Self::InvalidArgument => "invalid_argument",
+            Self::GraphqlError => "graphql_error",
         }
     }
 

@@ -11,6 +11,7 @@ mod encoding;
 mod error;
 mod flow;
 mod grant;
+mod graphql;
 mod pkce;
 mod protocol;
 mod record;
@@ -36,12 +37,13 @@ pub use flow::{
     check_callback, decode_stored_flow, same_endpoint, CallbackTarget, CodeExchange, FlowStore, PendingFlow,
 };
 pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
+pub use graphql::graphql_outcome;
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
 pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
 pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
-pub use signout::{decode_revoke_answer, Revocation};
+pub use signout::{canvas_sign_out_url, decode_revoke_answer, Revocation};
 pub use tabs::{decode_peer_message, decode_session_message, PeerMessage};
 pub use url::{safe_return_path, HttpUrl};
 

@@ -3,7 +3,9 @@
 //! `{"revocation":"pending"}` (the relay retries in the background). The local session ends in
 //! every case; this only tells the app what to say.
 
+use crate::authorize::CanvasUrl;
 use crate::record::{Record, Value};
+use crate::url::HttpUrl;
 use alloc::string::String;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,10 +45,48 @@ pub fn decode_revoke_answer<R: Record>(answer: &R) -> (Revocation, Option<String
     (revocation, answer.get("forward_url").into_text())
 }
 
+/// Where `signOut({ endCanvasSession: true })` sends the browser: Canvas's `forward_url` (its
+/// single sign-out) when it is an absolute URL with secure transport — https, or http to
+/// loopback as everywhere in this library (a configured Canvas on http is loopback) — otherwise
+/// Canvas's own `/logout` page, which asks the user to confirm and then ends the web session.
+/// A `javascript:`, relative or otherwise odd `forward_url` is never navigated to (L16).
+pub fn canvas_sign_out_url(canvas: &CanvasUrl, forward_url: Option<&str>) -> String {
+    match forward_url.map(|f| HttpUrl::parse("forward_url", f).and_then(|u| u.require_secure("forward_url"))) {
+        Some(Ok(_)) => forward_url.unwrap_or_default().into(),
+        _ => canvas.join("/logout"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn canvas_sign_out_goes_to_a_safe_forward_url_or_canvas_logout() {
+        let canvas = CanvasUrl::parse("https://canvas.example.edu/prefix").unwrap();
+        let local = CanvasUrl::parse("http://127.0.0.1:3000").unwrap();
+        let sso = "https://idp.example.edu/slo?SAMLRequest=x";
+        assert_eq!(canvas_sign_out_url(&canvas, Some(sso)), sso);
+        assert_eq!(canvas_sign_out_url(&canvas, None), "https://canvas.example.edu/prefix/logout");
+        assert_eq!(canvas_sign_out_url(&local, None), "http://127.0.0.1:3000/logout");
+        assert_eq!(canvas_sign_out_url(&local, Some("http://127.0.0.1:3000/x")), "http://127.0.0.1:3000/x");
+        assert_eq!(canvas_sign_out_url(&canvas, Some("http://localhost:9/slo")), "http://localhost:9/slo");
+        for bad in [
+            "javascript:alert(1)",
+            "JAVASCRIPT://%0aalert(1)",
+            "data:text/html,x",
+            "http://idp.example.edu/slo",
+            "//idp.example.edu/slo",
+            "/logout?x",
+            "https://user:pw@idp.example.edu/",
+            "https://idp.example.edu/a b",
+            "https://idp.example.edu/\n",
+            "",
+        ] {
+            assert_eq!(canvas_sign_out_url(&canvas, Some(bad)), "https://canvas.example.edu/prefix/logout", "{bad:?}");
+        }
+    }
 
     #[test]
     fn reads_every_answer_shape() {
