@@ -9,7 +9,7 @@ use crate::js::{get, object, promise, set, Js};
 use crate::options::{opt_bool, string_arg};
 use crate::relay;
 use crate::signin;
-use canvas_oauth_core::{decode_revoke_answer, is_callback, ErrorCode, Revocation};
+use canvas_oauth_core::{canvas_sign_out_url, decode_revoke_answer, is_callback, ErrorCode, Revocation};
 use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -99,6 +99,15 @@ impl CanvasAuth {
         })
     }
 
+    /// Canvas's GraphQL (`POST /api/graphql` through the relay): resolves to the answer's `data`;
+    /// Canvas's `errors` reject with `graphql_error`, carrying them.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn graphql(&self, query: JsValue, variables: Option<JsValue>) -> Promise {
+        let inner = self.inner.clone();
+        let variables = variables.unwrap_or(JsValue::UNDEFINED);
+        promise(async move { crate::graphql::graphql(&inner, &query, &variables).await })
+    }
+
     /// Every page of a paginated Canvas API list, following `Link: rel="next"`.
     #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<unknown>")]
     pub fn paginate(&self, #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue) -> Result<JsValue, JsValue> {
@@ -134,16 +143,19 @@ impl CanvasAuth {
     /// Revokes the token at Canvas (and, with `expireSessions`, ends Canvas web sessions),
     /// forgets the session and this tab's pending sign-ins, here and in the other tabs.
     /// Resolves to `{ revocation, forwardUrl? }`; the session ends whatever the relay said.
+    /// With `endCanvasSession`, then navigates to where Canvas ends this browser's session.
     #[wasm_bindgen(js_name = signOut, skip_typescript)]
     pub fn sign_out(&self, options: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
         let options = options.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
-            let expire_sessions = if options.is_object() {
-                opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)?
-            } else {
-                false
-            };
+            if !options.is_object() && !options.is_undefined() && !options.is_null() {
+                return Err(err(ErrorCode::InvalidArgument, "signOut options must be an object"));
+            }
+            let end_canvas_session = opt_bool(&options, "endCanvasSession", ErrorCode::InvalidArgument)?;
+            // Canvas hands out its single sign-out URL only with expire_sessions.
+            let expire_sessions =
+                opt_bool(&options, "expireSessions", ErrorCode::InvalidArgument)? || end_canvas_session;
             // Always ask the relay, token or not: it revokes with the cookie when there is no
             // token here (a logout page, before restore) and clears the cookie either way.
             let token = inner.session.borrow().as_ref().and_then(|s| s.token.as_ref().map(|t| t.secret().to_owned()));
@@ -159,6 +171,10 @@ impl CanvasAuth {
                 Ok(answer) => decode_revoke_answer(&Js(answer)),
                 Err(_) => (Revocation::Unknown, None),
             };
+            if end_canvas_session {
+                // L16: only a secure forward_url, else Canvas's own logout page.
+                window()?.location().assign(&canvas_sign_out_url(&inner.config.canvas, forward_url.as_deref()))?;
+            }
             let out = object();
             set(&out, "revocation", revocation.as_str());
             if let Some(url) = forward_url {

@@ -14,7 +14,17 @@ export type CanvasAuthErrorCode =
   | "unauthorized_client" | "unsupported_response_type" | "unsupported_prompt_type"
   | "client_not_allowed_for_user" | "invalid_request" | "authorization_error"
   | "invalid_grant" | "not_signed_in" | "relay_unreachable" | "relay_timeout"
-  | "relay_error" | "rate_limited" | "invalid_response" | "config_invalid" | "invalid_argument";
+  | "relay_error" | "rate_limited" | "invalid_response" | "config_invalid" | "invalid_argument"
+  | "graphql_error";
+
+/** One of the `errors` Canvas's GraphQL answers (graphql-ruby's shape). */
+export interface CanvasGraphQLError {
+  message: string;
+  locations?: { line: number; column: number }[];
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+  [key: string]: unknown;
+}
 
 /** What every function of this package throws (or rejects with). */
 export interface CanvasAuthError extends Error {
@@ -22,6 +32,10 @@ export interface CanvasAuthError extends Error {
   code: CanvasAuthErrorCode;
   /** Plain text, never HTML: Canvas's `error_description` where there is one. */
   description: string;
+  /** With code "graphql_error": Canvas's GraphQL `errors`, as Canvas sent them. */
+  errors?: CanvasGraphQLError[];
+  /** With code "graphql_error": the partial `data` Canvas answered alongside, if any. */
+  data?: Record<string, unknown>;
 }
 "#;
 

@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod flows;
 mod free;
+mod graphql;
 mod js;
 mod options;
 mod random;

@@ -72,9 +72,24 @@ export interface CanvasAuth {
   /** A Canvas URL that logs this browser into Canvas's web UI; valid for 30 seconds.
    *  `returnTo` is a Canvas URL or a path on Canvas such as "/courses". */
   webSessionUrl(returnTo?: string): Promise<string>;
+  /** Canvas's GraphQL through the relay (its `POST /api/graphql` route must be enabled): resolves to
+   *  the answer's `data`. Canvas's `errors` reject with a CanvasAuthError of code "graphql_error"
+   *  whose `errors` holds them (and `data`, when Canvas answered part). One refresh and retry on a
+   *  401 "Invalid access token.", as `fetch`. */
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown> | null): Promise<T>;
   /** Revokes the token (and with `expireSessions`, Canvas web sessions); signs every tab out and
    *  forgets this tab's pending sign-ins. The local session ends whatever the relay answered. */
-  signOut(options?: { expireSessions?: boolean }): Promise<SignOutResult>;
+  signOut(options?: SignOutOptions): Promise<SignOutResult>;
+}
+
+/** Options of `signOut`. */
+export interface SignOutOptions {
+  /** Ask Canvas to end its web sessions (`expire_sessions`); Canvas may answer a single sign-out URL. */
+  expireSessions?: boolean;
+  /** Then leave this page: go to Canvas's single sign-out URL when it gave a safe one (https, or
+   *  http on loopback), otherwise to Canvas's logout page, where the user confirms "Log Out".
+   *  Afterwards signing in asks for the password again. Implies `expireSessions`. */
+  endCanvasSession?: boolean;
 }
 
 /** What `signOut` achieved at Canvas. */
