@@ -21,7 +21,7 @@ fn unauthorized(body: Value, www_authenticate: bool) -> Response {
 
 /// Authenticates an API request for the route `pattern` (e.g. `/api/v1/users/:id`).
 /// Then `as_user_id` may switch to another user.
-fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
+pub(crate) fn authenticate(app: &App, req: &Req, pattern: &str) -> Result<u64, Response> {
     let caller = authenticate_caller(app, req, pattern)?;
     api_as_user(app, req, caller)
 }

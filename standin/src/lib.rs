@@ -12,6 +12,10 @@ mod client_credentials;
 mod config;
 mod consent;
 mod grants;
+mod graphql;
+mod graphql_schema;
+mod graphql_types;
+mod graphql_validate;
 mod hooks;
 pub mod http;
 pub mod jwt;
@@ -117,6 +121,7 @@ pub fn router(config: Config) -> Router {
         .route("/api/v1/users/{id}", get(api::user))
         .route("/api/v1/users/{id}/profile", get(api::profile))
         .route("/api/v1/courses", get(api::courses))
+        .route("/api/graphql", post(graphql::graphql).fallback(api::not_found))
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     if test_hooks {
         r = r
