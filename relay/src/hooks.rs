@@ -23,10 +23,11 @@ pub(crate) struct Stats {
     session_url: AtomicU64,
     lti: AtomicU64,
     api: AtomicU64,
+    graphql: AtomicU64,
 }
 
 impl Stats {
-    fn all(&self) -> [(&'static str, &AtomicU64); 6] {
+    fn all(&self) -> [(&'static str, &AtomicU64); 7] {
         [
             ("token", &self.token),
             ("refresh", &self.refresh),
@@ -34,6 +35,7 @@ impl Stats {
             ("session_url", &self.session_url),
             ("lti", &self.lti),
             ("api", &self.api),
+            ("graphql", &self.graphql),
         ]
     }
 }
@@ -49,6 +51,7 @@ pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next
         "/session-url" => Some(&s.session_url),
         "/lti/token" => Some(&s.lti),
         "/api/v1/{*path}" => Some(&s.api),
+        "/api/graphql" => Some(&s.graphql),
         _ => None,
     };
     if let Some(c) = counter.filter(|_| req.method() != Method::OPTIONS) {

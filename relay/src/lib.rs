@@ -70,6 +70,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("ANY", "/api/v1/{*path}"),
+    ("POST", "/api/graphql"),
 ];
 
 /// Cookie base name; prefixed with `__Host-` over https.
@@ -99,6 +100,11 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     // S24: a Canvas web session from an access token (perhaps a scoped one) only when enabled.
     let browser = match config.session_url {
         true => browser.route("/session-url", post(handlers::session_url)),
+        false => browser,
+    };
+    // Canvas's GraphQL only when `RELAY_API_ALLOW` names it (`POST:/api/graphql`).
+    let browser = match config.graphql_enabled() {
+        true => browser.route(config::GRAPHQL_PATH, post(proxy::graphql)),
         false => browser,
     };
     let browser = browser.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), guard::csrf));

@@ -3,8 +3,10 @@
 //! hop-by-hop headers never cross; `Link` URLs are rewritten to relay URLs. Bodies: `body.rs`.
 
 mod body;
+mod graphql;
 
 pub(crate) use body::BodyBudget;
+pub(crate) use graphql::graphql;
 
 use crate::error::{RelayError, UpstreamStatus};
 use crate::extract::{read_body, Bearer};

@@ -65,7 +65,11 @@ fn parse_error(text: &str) -> Value {
     let token = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("Unexpected "))
-        .map(|t| t.trim_matches('`').to_string())
+        // The parser writes "`}[Punctuator]`": the token, then its kind.
+        .map(|t| {
+            let t = t.trim_matches('`');
+            t.rsplit_once('[').map_or(t, |(token, _)| token).to_string()
+        })
         .unwrap_or_default();
     match at {
         Some((line, column)) => json!({

@@ -43,6 +43,9 @@ fn err(variable: &str, message: impl Into<String>) -> ConfigError {
     ConfigError { variable: variable.into(), message: message.into() }
 }
 
+/// Canvas's GraphQL endpoint; `POST:/api/graphql` in `RELAY_API_ALLOW` turns its route on.
+pub const GRAPHQL_PATH: &str = "/api/graphql";
+
 /// One allow-listed API rule: these methods on paths under this prefix (`RELAY_API_ALLOW`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiRule {
@@ -124,6 +127,8 @@ pub struct RelayConfig {
     pub max_body: usize,
     /// Largest request body forwarded to the API (`RELAY_MAX_API_BODY`, 256 KiB).
     pub max_api_body: usize,
+    /// Largest GraphQL request body (`RELAY_MAX_GRAPHQL_BODY`, 64 KiB); beyond it → 400.
+    pub max_graphql_body: usize,
     /// API request body bytes held at once, all requests together (`RELAY_API_BODY_BUDGET`,
     /// 16 MiB); beyond it → 503 + Retry-After.
     pub api_body_budget: usize,
@@ -210,6 +215,11 @@ impl RelayConfig {
     /// `scheme://host[:port]` of Canvas.
     pub fn canvas_origin(&self) -> String {
         self.canvas_url.origin().ascii_serialization()
+    }
+
+    /// `POST:/api/graphql` is in `RELAY_API_ALLOW`: the GraphQL route is served (off by default).
+    pub fn graphql_enabled(&self) -> bool {
+        self.api_allow.iter().any(|r| r.prefix == GRAPHQL_PATH)
     }
 
     /// `""` for base path `/`, else the base path: prefix it to route paths.

@@ -42,6 +42,7 @@ pub(super) struct RawConfig {
     pub relay_rate_limit_per_minute: Option<Setting<Count>>,
     pub relay_trusted_proxy_hops: Option<Setting<Count>>,
     pub relay_max_api_body: Option<Setting<Count>>,
+    pub relay_max_graphql_body: Option<Setting<Count>>,
     pub relay_api_body_budget: Option<Setting<Count>>,
     pub relay_max_api_response: Option<Setting<Count>>,
     pub relay_cookie_max_age_secs: Option<Setting<Count>>,

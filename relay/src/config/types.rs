@@ -1,7 +1,7 @@
 //! One type per kind of setting, each parsed with `FromStr` (S8). Errors say what is wrong and, for
 //! values that may be secret (client secret, caller token, proxy URL), never repeat the value.
 
-use super::{ApiRule, CookieKey};
+use super::{ApiRule, CookieKey, GRAPHQL_PATH};
 use base64::Engine as _;
 use canvas_oauth_core::{ClientSecret, HttpUrl};
 use serde::de::{Deserialize, Deserializer, Error as _};
@@ -200,12 +200,19 @@ impl FromStr for StaticMount {
 
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
-/// One of `RELAY_API_ALLOW`: `METHOD[|METHOD]:/api/v1/prefix`.
+/// One of `RELAY_API_ALLOW`: `METHOD[|METHOD]:/api/v1/prefix`, or `POST:/api/graphql` (exactly:
+/// Canvas's GraphQL, a route of its own that checks the body, `proxy/graphql.rs`).
 impl FromStr for ApiRule {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let (methods, prefix) = s.split_once(':').ok_or("each rule is METHOD[|METHOD]:/api/v1/prefix")?;
         let methods: Vec<String> = methods.split('|').map(|m| m.trim().to_ascii_uppercase()).collect();
+        if prefix.starts_with(GRAPHQL_PATH) {
+            if prefix != GRAPHQL_PATH || methods != ["POST"] {
+                return Err(format!("GraphQL is allowed only as POST:{GRAPHQL_PATH}"));
+            }
+            return Ok(ApiRule { methods, prefix: prefix.to_string() });
+        }
         if methods.iter().any(|m| !METHODS.contains(&m.as_str())) {
             return Err(format!("methods must be among {}", METHODS.join(" ")));
         }
