@@ -129,8 +129,7 @@ impl TryFrom<RawConfig> for RelayConfig {
             trusted_proxy_hops: trusted_proxy_hops as usize,
             max_body: 8 * 1024,
             max_api_body: max_api_body as usize,
-            max_graphql_body: count("RELAY_MAX_GRAPHQL_BODY", raw.relay_max_graphql_body, 64 * 1024, 1024)?
-                as usize,
+            max_graphql_body: count("RELAY_MAX_GRAPHQL_BODY", raw.relay_max_graphql_body, 64 * 1024, 1024)? as usize,
             api_body_budget: count(
                 "RELAY_API_BODY_BUDGET",
                 raw.relay_api_body_budget,

@@ -192,3 +192,27 @@ fn body_limits() {
     vars.insert("RELAY_MAX_API_BODY", (32u64 << 20).to_string());
     assert_eq!(load(&vars).unwrap().api_body_budget, 32 << 20, "the budget holds at least one body");
 }
+
+#[test]
+fn graphql_is_off_by_default_and_only_post_api_graphql() {
+    let c = load(&base()).unwrap();
+    assert!(!c.graphql_enabled());
+    assert_eq!(c.max_graphql_body, 64 * 1024);
+    let mut vars = base();
+    vars.insert("RELAY_API_ALLOW", "GET:/api/v1/ POST:/api/graphql".to_string());
+    vars.insert("RELAY_MAX_GRAPHQL_BODY", "2048".to_string());
+    let c = load(&vars).unwrap();
+    assert!(c.graphql_enabled());
+    assert_eq!(c.max_graphql_body, 2048);
+    for bad in
+        ["GET:/api/graphql", "POST|GET:/api/graphql", "POST:/api/graphql/", "POST:/api/graphqlx", "PUT:/api/graphql"]
+    {
+        let mut vars = base();
+        vars.insert("RELAY_API_ALLOW", bad.to_string());
+        let e = load(&vars).unwrap_err();
+        assert_eq!(e.variable, "RELAY_API_ALLOW", "{bad}");
+    }
+    let mut vars = base();
+    vars.insert("RELAY_MAX_GRAPHQL_BODY", "10".to_string());
+    assert_eq!(load(&vars).unwrap_err().variable, "RELAY_MAX_GRAPHQL_BODY");
+}
