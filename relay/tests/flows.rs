@@ -253,8 +253,10 @@ async fn health_openapi_and_static_files() {
 #[tokio::test]
 async fn openapi_routes_match_the_router() {
     let s = standin().await;
-    // With LTI fully configured, so /lti/token is routed (it is 404 otherwise).
-    let relay = start_relay(lti_config(&s.url(), Some(LTI_CALLER))).await;
+    // With LTI fully configured and GraphQL allowed: /lti/token and /api/graphql are 404 otherwise.
+    let mut config = lti_config(&s.url(), Some(LTI_CALLER));
+    config.api_allow.push("POST:/api/graphql".parse().unwrap());
+    let relay = start_relay(config).await;
     let doc: serde_json::Value = serde_json::from_str(canvas_oauth_relay::OPENAPI_JSON).unwrap();
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
