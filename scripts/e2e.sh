@@ -68,7 +68,7 @@ start_server "$dir/relay.log" env \
   CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web \
   CANVAS_REDIRECT_URI="$ORIGIN/" RELAY_ALLOWED_ORIGINS="$ORIGIN" RELAY_LISTEN="127.0.0.1:$PORT" \
   RELAY_COOKIE_KEYS="$(random_cookie_key)" RELAY_RATE_LIMIT_PER_MINUTE=100000 RELAY_SESSION_URL=1 \
-  RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
+  RELAY_API_ALLOW="GET:/api/v1/ POST:/api/graphql" RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
   "$bin"/canvas-oauth-relay
 
 export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_TTL=${E2E_TTL:-5}

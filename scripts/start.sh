@@ -54,6 +54,8 @@ page_origin=$(node -e 'process.stdout.write(new URL(process.argv[1]).origin)' "$
 export RELAY_ALLOWED_ORIGINS=${RELAY_ALLOWED_ORIGINS:-$page_origin}
 # The demo's "Open a Canvas web session" button needs POST /session-url (off by default, S24).
 export RELAY_SESSION_URL=${RELAY_SESSION_URL:-1}
+# Its "GraphQL: my courses" button needs POST /api/graphql (off by default).
+export RELAY_API_ALLOW=${RELAY_API_ALLOW:-GET:/api/v1/ POST:/api/graphql}
 export RELAY_LISTEN=${RELAY_LISTEN:-127.0.0.1:8080}
 export RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$demo_dir/config"
 if [ -z "${RELAY_COOKIE_KEYS:-}" ]; then

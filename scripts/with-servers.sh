@@ -35,7 +35,7 @@ start_server "$logs/relay.log" env \
   RELAY_COOKIE_KEYS="$(random_cookie_key)" \
   RELAY_RATE_LIMIT_PER_MINUTE=100000 \
   RELAY_SESSION_URL=1 \
-  RELAY_API_ALLOW="GET:/api/v1/ DELETE:/api/v1/users/self/favorites/" \
+  RELAY_API_ALLOW="GET:/api/v1/ DELETE:/api/v1/users/self/favorites/ POST:/api/graphql" \
   "$bin"/canvas-oauth-relay
 
 # A server that accepts connections and never answers: the relay-timeout tests point at it.

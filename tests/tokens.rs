@@ -463,3 +463,24 @@ async fn sign_out_reports_the_revocation() {
     assert!(!signed_in);
     assert_eq!(get(&result, "revocation").as_string().as_deref(), Some("unknown"));
 }
+
+/// Bad `signOut` options are refused before anything happens: still signed in, no relay call.
+/// (`endCanvasSession: true` itself leaves the page, so tests/e2e/signout.test.mjs covers it.)
+#[wasm_bindgen_test]
+async fn sign_out_refuses_bad_options_before_anything() {
+    let auth = auth(&[]);
+    sign_in(&auth).await;
+    reset_relay().await;
+    for options in [
+        JsValue::from("endCanvasSession"),
+        JsValue::from(true),
+        obj(&[("endCanvasSession", "yes".into())]),
+        obj(&[("endCanvasSession", 1.into())]),
+        obj(&[("expireSessions", "true".into())]),
+    ] {
+        let error = wait(auth.sign_out(Some(options))).await.unwrap_err();
+        assert_eq!(code_of(&error), "invalid_argument", "{:?}", get(&error, "message"));
+    }
+    assert!(!auth.session().is_null(), "still signed in");
+    assert_no_relay_calls().await;
+}

@@ -206,6 +206,18 @@ $("btn-courses").addEventListener("click", (e) => busy(e.currentTarget, async ()
   } catch (error) { showError(error, `courses (after ${pages} pages)`); }
 }));
 
+$("btn-graphql").addEventListener("click", (e) => busy(e.currentTarget, async () => {
+  try {
+    const data = await auth.graphql("query MyCourses { allCourses { _id name courseCode } }");
+    const courses = data.allCourses ?? [];
+    log(`GraphQL allCourses: ${courses.length} course(s)`, "api");
+    showResult(`GraphQL: ${courses.length} courses`, courses.map((c) => `${c._id}  ${c.courseCode ?? ""}  ${c.name}`).join("\n"));
+  } catch (error) {
+    // graphql_error carries Canvas's `errors`; show their messages.
+    showError(error, error.errors ? `GraphQL: ${error.errors.map((x) => x.message).join("; ")}` : "GraphQL");
+  }
+}));
+
 $("btn-token").addEventListener("click", (e) => busy(e.currentTarget, async () => {
   try {
     const before = auth.session?.expiresAt;
@@ -233,7 +245,8 @@ $("btn-web-session").addEventListener("click", (e) => busy(e.currentTarget, asyn
 $("btn-sign-out").addEventListener("click", (e) => busy(e.currentTarget, async () => {
   const expireSessions = $("opt-expire-sessions").checked;
   try {
-    const result = await auth.signOut({ expireSessions });
+    // endCanvasSession: after the revocation this page leaves for Canvas's logout page.
+    const result = await auth.signOut({ expireSessions, endCanvasSession: expireSessions });
     // Signed out here either way; `revocation` says whether Canvas confirmed it.
     const said = {
       confirmed: `token revoked${expireSessions ? " and Canvas sessions ended" : ""}`,

@@ -63,7 +63,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn canvas_sign_out_goes_to_a_safe_forward_url_or_canvas_logout() {
+    fn canvas_sign_out_url_goes_to_a_safe_forward_url_or_canvas_logout() {
         let canvas = CanvasUrl::parse("https://canvas.example.edu/prefix").unwrap();
         let local = CanvasUrl::parse("http://127.0.0.1:3000").unwrap();
         let sso = "https://idp.example.edu/slo?SAMLRequest=x";
