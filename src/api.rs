@@ -96,12 +96,8 @@ pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Resu
 }
 
 /// The API call with the deadline still running, for a caller that goes on to read the body.
-async fn send_api(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<(Response, Deadline), JsValue> {
-    send_to(inner, api_url(inner, path)?, init).await
-}
-
-/// [`send_api`] to a relay URL the caller has already checked (`graphql.rs`).
-pub(crate) async fn send_to(inner: &Rc<Inner>, url: String, init: &JsValue) -> Result<(Response, Deadline), JsValue> {
+pub(crate) async fn send_api(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<(Response, Deadline), JsValue> {
+    let url = api_url(inner, path)?;
     let caller_signal = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
     let token = inner.access_token().await?;
     let deadline = Deadline::start(inner.config.timeout_ms)?;

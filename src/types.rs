@@ -65,7 +65,8 @@ export interface CanvasAuth {
   isCallback(url?: string | URL): boolean;
   /** Checks the callback (default: the current address), cleans the address bar, exchanges the code. */
   handleCallback(url?: string | URL): Promise<Session>;
-  /** The Canvas API through the relay, token attached; one refresh and retry on 401 "Invalid access token.".
+  /** The Canvas API ("/api/v1/...", or "/api/graphql": see `graphql()`) through the relay, token
+   *  attached; one refresh and retry on 401 "Invalid access token.".
    *  The timeout (`timeoutMs`) covers the response head. Reading the body is yours to bound: pass
    *  `init.signal` for a deadline (it stays attached to the body); the relay caps its size. */
   fetch(path: string, init?: RequestInit): Promise<Response>;

@@ -37,7 +37,7 @@ pub use flow::{
     check_callback, decode_stored_flow, same_endpoint, CallbackTarget, CodeExchange, FlowStore, PendingFlow,
 };
 pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
-pub use graphql::graphql_outcome;
+pub use graphql::{graphql_outcome, GRAPHQL_PATH};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use protocol::*;
 pub use record::{Record, Value};

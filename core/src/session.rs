@@ -72,12 +72,13 @@ pub fn next_link(header: &str) -> Option<String> {
     })
 }
 
-/// Whether `path` is a Canvas API path the token may be sent with: under `/api/v1`, with no
+/// Whether `path` is a Canvas API path the token may be sent with: under `/api/v1`, or Canvas's
+/// GraphQL endpoint `/api/graphql` (the relay serves it only when allow-listed), with no
 /// dot segments, empty segments, backslashes, encoded `.` `/` `\`, or control characters —
 /// anything a browser or server could resolve to somewhere other than the relay's API proxy.
 pub fn is_api_path(path: &str) -> bool {
     let route = path.split(['?', '#']).next().unwrap_or("");
-    let under_api = route == "/api/v1" || route.starts_with("/api/v1/");
+    let under_api = route == "/api/v1" || route.starts_with("/api/v1/") || route == crate::GRAPHQL_PATH;
     let lower = route.to_ascii_lowercase();
     under_api
         && !path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\')
@@ -92,7 +93,13 @@ mod tests {
 
     #[test]
     fn api_paths_stay_under_the_api() {
-        for ok in ["/api/v1", "/api/v1/users/self", "/api/v1/courses?per_page=5&page=2", "/api/v1/courses/1/files#x"] {
+        for ok in [
+            "/api/v1",
+            "/api/v1/users/self",
+            "/api/v1/courses?per_page=5&page=2",
+            "/api/v1/courses/1/files#x",
+            "/api/graphql",
+        ] {
             assert!(is_api_path(ok), "{ok}");
         }
         for bad in [
@@ -107,6 +114,9 @@ mod tests {
             "/api/v1/a b",
             "/api/v10/x",
             "/api/v1x",
+            "/api/graphql/x",
+            "/api/graphqlx",
+            "/api/graphql/../v1/x",
             "/login",
             "api/v1/users",
             "//evil.example/api/v1/x",
