@@ -1,7 +1,9 @@
 // Compiled with `tsc --strict --noEmit` against pkg/: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines fail the build if they ever type-check).
 import init, { CanvasAuth, createState, parseCallback, pkceChallenge } from "../../pkg/canvas_oauth.js";
-import type { CanvasAuthError, CallbackResult, ChangeEvent, Session, SignOutResult } from "../../pkg/canvas_oauth.js";
+import type {
+  CanvasAuthError, CanvasAuthErrorCode, CanvasGraphQLError, CallbackResult, ChangeEvent, Session, SignOutOptions, SignOutResult,
+} from "../../pkg/canvas_oauth.js";
 
 export async function usage(): Promise<void> {
   await init();
@@ -39,6 +41,31 @@ export async function usage(): Promise<void> {
   const signedOut: SignOutResult = await auth.signOut();
   const revocation: "confirmed" | "none" | "pending" | "unknown" = signedOut.revocation;
   const forward: string | undefined = signedOut.forwardUrl;
+  const endAll: SignOutOptions = { endCanvasSession: true };
+  await auth.signOut(endAll);
+  // @ts-expect-error endCanvasSession is a boolean
+  await auth.signOut({ endCanvasSession: "yes" });
+  const data: Record<string, unknown> = await auth.graphql("{ allCourses { _id name } }");
+  type Courses = { allCourses: { _id: string; name: string }[] };
+  const typed: Courses = await auth.graphql<Courses>("query($n: Int) { allCourses { _id name } }", { n: 1 });
+  const firstName: string = typed.allCourses[0].name;
+  await auth.graphql("{ allCourses { _id } }", null);
+  // @ts-expect-error the query is a string
+  await auth.graphql({ query: "{ x }" });
+  // @ts-expect-error variables are an object
+  await auth.graphql("{ x }", [1]);
+  try {
+    await auth.graphql("{ nope }");
+  } catch (e) {
+    const error = e as CanvasAuthError;
+    const graphqlCode: CanvasAuthErrorCode = "graphql_error";
+    if (error.code === graphqlCode) {
+      const errors: CanvasGraphQLError[] | undefined = error.errors;
+      const message: string | undefined = errors?.[0].message;
+      const line: number | undefined = errors?.[0].locations?.[0].line;
+      const partial: Record<string, unknown> | undefined = error.data;
+    }
+  }
   // @ts-expect-error revocation is one of four strings
   const wrong: "revoked" = signedOut.revocation;
   const unsubscribe: () => void = auth.onChange((event: ChangeEvent) => {
