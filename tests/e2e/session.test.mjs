@@ -33,6 +33,20 @@ describe("signed in", () => {
     assert.equal(counts.refresh, 0);
   });
 
+  test("\"GraphQL: my courses\" lists the courses through the relay's /api/graphql", T, async () => {
+    const page = await newPage(context());
+    await signIn(page);
+    await resetStats();
+    await page.click("#btn-graphql");
+    await page.waitForFunction(() => /^GraphQL: /.test(document.getElementById("result-title").textContent));
+    assert.equal(await text(page, "#result-title"), "GraphQL: 12 courses");
+    const rows = (await text(page, "#result-body")).split("\n");
+    assert.match(rows[0], /^101\s/);
+    const counts = await stats();
+    assert.equal(counts.graphql, 1);
+    assert.equal(counts.api, 0);
+  });
+
   test("the token expires and is refreshed automatically, on use and on schedule", T, async () => {
     const page = await newPage(context());
     await signIn(page);
