@@ -84,7 +84,14 @@ fn preflight(config: &RelayConfig, route: &str) -> Response {
 /// The preflight's `Access-Control-Allow-Methods` for a matched `route` (S15): the route's own
 /// methods, the API allow-list's for the proxy, and everything the relay serves otherwise.
 pub(crate) fn allow_methods(config: &RelayConfig, route: &str) -> HeaderValue {
-    let api = || config.api_allow.iter().flat_map(|r| r.methods.iter().map(String::as_str));
+    // The GraphQL rule names its own route, not methods for the proxy.
+    let api = || {
+        config
+            .api_allow
+            .iter()
+            .filter(|r| r.prefix != crate::config::GRAPHQL_PATH)
+            .flat_map(|r| r.methods.iter().map(String::as_str))
+    };
     let mut methods: Vec<&str> = match ROUTES.iter().find(|(_, path)| *path == route) {
         Some(("ANY", _)) => api().collect(),
         Some((method, _)) => vec![method],

@@ -140,3 +140,25 @@ async fn canvas_answers_pass_through_as_the_api_proxy_does() {
     assert_eq!((status, answer["error"].as_str()), (401, Some("invalid_token")));
     assert_eq!(standin_stats(&s.url()).await["api_requests"], before);
 }
+
+#[tokio::test]
+async fn preflights_name_post_for_graphql_only() {
+    let canvas = fake(|_| json_resp(200, json!({}))).await;
+    let mut c = config(&canvas.url, CLIENT_ID, SECRET);
+    c.api_allow = vec!["GET:/api/v1/".parse().unwrap(), "POST:/api/graphql".parse().unwrap()];
+    let relay = start_relay(c).await;
+    let preflight = |path: &str| {
+        client()
+            .request(reqwest::Method::OPTIONS, format!("{relay}{path}"))
+            .header("origin", ORIGIN)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type, x-canvas-relay")
+    };
+    let resp = preflight("/api/graphql").send().await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(resp.headers()["access-control-allow-methods"], "POST");
+    // The GraphQL rule allows no POST on the API proxy.
+    let resp = preflight("/api/v1/users/self").send().await.unwrap();
+    assert_eq!(resp.headers()["access-control-allow-methods"], "GET");
+    assert_eq!(canvas.count(), 0);
+}
