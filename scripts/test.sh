@@ -46,7 +46,7 @@ bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "
 step "browser tests (headless Firefox ESR) against the stand-in and relay"
 bash scripts/with-servers.sh wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 
-step "end-to-end (Playwright, Chromium): the demo page, and the Vite, webpack and esbuild bundler checks"
+step "end-to-end (Playwright, Chromium): the demo page, the Vite, webpack and esbuild bundler checks, the React example"
 bash scripts/e2e.sh
 
 step "all suites passed"
