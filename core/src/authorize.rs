@@ -26,7 +26,7 @@ impl CanvasUrl {
         Ok(Self { base, origin })
     }
 
-    /// `scheme://host[:port]`: what the relay's configured Canvas and a pending sign-in are compared by.
+    /// `scheme://host[:port]`: a pending sign-in records it, and its callback is checked against it.
     pub fn origin(&self) -> &str {
         &self.origin
     }

@@ -40,7 +40,7 @@ pub struct CanvasTokenResponse {
     /// `null` only for `/auth/userinfo`-only grants (§3.6); the key itself is required.
     #[serde(deserialize_with = "required_nullable")]
     pub access_token: Option<AccessToken>,
-    /// `Bearer` in some case ([`Self::validate`] checks).
+    /// `Bearer`, in any letter case (checked by [`Self::validate`]).
     pub token_type: String,
     /// The signed-in user; absent only for client_credentials.
     #[serde(default)]
@@ -177,7 +177,7 @@ pub struct SessionUrlRequest {
 /// `POST /session-url` success body.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionUrlResponse {
-    /// Logs the browser into Canvas's web UI; valid for 30 s and once (§5).
+    /// Logs the browser into Canvas's web UI; valid for 30 s, so open it at once (§5).
     pub session_url: SessionUrl,
 }
 

@@ -9,7 +9,7 @@ use crate::secret::AccessToken;
 use crate::url::safe_return_path;
 use alloc::string::String;
 
-/// Message `type`s on the channel. A new or refreshed session, token included.
+/// Message `type` of a new or refreshed session, token included (the other `type`s follow).
 pub const SESSION: &str = "session";
 /// This tab signed out (or its grant ended): every tab drops its session.
 pub const SIGNED_OUT: &str = "signed-out";
