@@ -2,8 +2,9 @@
 # End-to-end tests (`npm test` runs this last): the demo page in Debian's Chromium, driven by
 # playwright-core under `node --test`, against the stand-in Canvas and the relay on 127.0.0.1.
 # Also builds examples/vite, examples/webpack and examples/esbuild (the bundler checks) and smoke-tests
-# each bundle in Chromium.
-#   E2E_STANDIN_PORT (17200)  E2E_PORT (17201, relay + www + pkg)  E2E_TTL (access tokens, 5 s)
+# each bundle in Chromium, and builds examples/react, served by a relay of its own.
+#   E2E_STANDIN_PORT (17200)  E2E_PORT (17201, relay + www + pkg)  E2E_REACT_PORT (17202, relay +
+#   examples/react)  E2E_TTL (access tokens, 5 s)
 # Ports sit below Linux's ephemeral range (32768-60999), like scripts/with-servers.sh.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=tabs).
 set -euo pipefail
@@ -12,6 +13,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 STANDIN_PORT=${E2E_STANDIN_PORT:-17200}
 PORT=${E2E_PORT:-17201}
 ORIGIN="http://127.0.0.1:$PORT"
+REACT_PORT=${E2E_REACT_PORT:-17202}
+REACT_ORIGIN="http://127.0.0.1:$REACT_PORT"
 dir=target/e2e
 mkdir -p "$dir/config"
 
@@ -36,17 +39,22 @@ build_example() {
 build_example vite install npx vite build --logLevel warn
 build_example webpack ci node build.mjs
 build_example esbuild ci node build.mjs
+# React (tests/e2e/react.test.mjs): a development build, the only kind in which <React.StrictMode> runs
+# effects twice, which the test needs. `npm install` for the same reason as Vite. The app's Canvas
+# settings are Vite env variables, inlined at build time; its relay is on its own origin.
+VITE_CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" VITE_CANVAS_CLIENT_ID=10000000000001 \
+  build_example react install npx vite build --mode development --logLevel warn
 
 source scripts/servers.sh
 trap stop_servers EXIT
 
-# The default seed, plus this page's redirect URI on the demo's developer key.
+# The default seed, plus the demo's and the React example's redirect URIs on the demo's developer key.
 "$bin"/canvas-standin --print-seed | node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const seed = JSON.parse(s);
-  seed.developer_keys.find((k) => String(k.id) === "10000000000001").redirect_uris.push(process.argv[1]);
+  seed.developer_keys.find((k) => String(k.id) === "10000000000001").redirect_uris.push(...process.argv.slice(1));
   process.stdout.write(JSON.stringify(seed));
-});' "$ORIGIN/" >"$dir/seed.json"
+});' "$ORIGIN/" "$REACT_ORIGIN/" >"$dir/seed.json"
 
 cat >"$dir/config/config.js" <<CONFIG
 export default {
@@ -71,7 +79,14 @@ start_server "$dir/relay.log" env \
   RELAY_API_ALLOW="GET:/api/v1/ POST:/api/graphql" RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$dir/config" \
   "$bin"/canvas-oauth-relay
 
-export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_TTL=${E2E_TTL:-5}
+# The React example's relay: the same developer key, its own redirect URI, counters and cookie.
+start_server "$dir/relay-react.log" env \
+  CANVAS_URL="http://127.0.0.1:$STANDIN_PORT" CANVAS_CLIENT_ID=10000000000001 CANVAS_CLIENT_SECRET=standin-secret-web \
+  CANVAS_REDIRECT_URI="$REACT_ORIGIN/" RELAY_ALLOWED_ORIGINS="$REACT_ORIGIN" RELAY_LISTEN="127.0.0.1:$REACT_PORT" \
+  RELAY_COOKIE_KEYS="$(random_cookie_key)" RELAY_RATE_LIMIT_PER_MINUTE=100000 RELAY_STATIC_DIR=examples/react/dist \
+  "$bin"/canvas-oauth-relay
+
+export E2E_BASE="$ORIGIN" E2E_STANDIN="http://127.0.0.1:$STANDIN_PORT" E2E_REACT="$REACT_ORIGIN" E2E_TTL=${E2E_TTL:-5}
 start=$(date +%s)
 node --test --test-concurrency=1 "$@" tests/e2e/
 echo "[e2e] passed in $(( $(date +%s) - start )) s"

@@ -11,10 +11,12 @@ bash scripts/setup.sh
 step "docs: every rule ID and Canvas section cited is defined in docs/, links stay in the repository"
 node scripts/check-doc-ids.mjs
 
-step "lint: cargo fmt --check, clippy -D warnings (native workspace, and the library for wasm32)"
+step "lint: cargo fmt --check, clippy -D warnings (native workspace, and the library for wasm32), core's rustdoc"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p canvas-oauth --target wasm32-unknown-unknown --all-targets -- -D warnings
+# Core has #![warn(missing_docs)] (clippy above makes it an error); this catches broken doc links.
+RUSTDOCFLAGS="-D warnings" cargo doc -p canvas-oauth-core --no-deps --all-features --quiet
 
 step "dependencies: licenses, sources and banned crates (cargo deny, deny.toml)"
 cargo deny --workspace check bans licenses sources
@@ -44,7 +46,7 @@ bash scripts/with-servers.sh wasm-pack test --headless --chrome --chromedriver "
 step "browser tests (headless Firefox ESR) against the stand-in and relay"
 bash scripts/with-servers.sh wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 
-step "end-to-end (Playwright, Chromium): the demo page, and the Vite, webpack and esbuild bundler checks"
+step "end-to-end (Playwright, Chromium): the demo page, the Vite, webpack and esbuild bundler checks, the React example"
 bash scripts/e2e.sh
 
 step "all suites passed"

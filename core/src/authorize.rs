@@ -26,6 +26,7 @@ impl CanvasUrl {
         Ok(Self { base, origin })
     }
 
+    /// `scheme://host[:port]`: a pending sign-in records it, and its callback is checked against it.
     pub fn origin(&self) -> &str {
         &self.origin
     }
@@ -64,11 +65,14 @@ pub fn parse_redirect_uri(value: &str) -> Result<String, Error> {
 /// `prompt`: Canvas accepts only `none` and `login` (an empty value is an error, §2.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prompt {
+    /// Answer at once, never show a page: fails with `login_required` or `interaction_required`.
     None,
+    /// Ask for the password even when a Canvas session exists.
     Login,
 }
 
 impl Prompt {
+    /// From the JS option's value; anything but `none` or `login` is `invalid_argument`.
     pub fn parse(value: &str) -> Result<Self, Error> {
         match value {
             "none" => Ok(Self::None),
@@ -87,16 +91,25 @@ impl Prompt {
 
 /// Everything in one authorization request. PKCE is always S256 (L9).
 pub struct AuthorizeRequest<'a> {
+    /// The Canvas the request goes to (`/login/oauth2/auth` under its base).
     pub canvas: &'a CanvasUrl,
+    /// The developer key id, as checked by [`parse_client_id`].
     pub client_id: &'a str,
+    /// Exactly the string registered on the key and later sent with the code exchange (§2.3).
     pub redirect_uri: &'a str,
+    /// The per-flow `state` that the callback must echo (L1).
     pub state: &'a str,
+    /// The S256 challenge of the flow's verifier ([`crate::pkce_challenge`]).
     pub code_challenge: &'a str,
+    /// Already normalised by [`normalize_scopes`]; empty means the key's default (all) scopes.
     pub scopes: &'a [String],
+    /// Canvas stores it on the token, shown in the user's settings; defaults to the key's name (§2.1).
     pub purpose: Option<&'a str>,
     /// Sent as `force_login=1` only when true: Canvas acts on the parameter's presence (§7.12).
     pub force_login: bool,
+    /// Pre-fills the login form's user name (§2.1).
     pub unique_id: Option<&'a str>,
+    /// Whether Canvas may show its login and consent pages (§2.4).
     pub prompt: Option<Prompt>,
 }
 

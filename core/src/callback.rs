@@ -22,11 +22,26 @@ pub(crate) const TOKENS: [&str; 4] = ["access_token", "token", "id_token", "refr
 /// What the redirect carried. `state` is always present and non-empty.
 #[derive(Debug)]
 pub enum Callback {
-    Code { code: crate::AuthorizationCode, state: String },
-    Error { error: ErrorCode, description: Option<String>, state: String },
+    /// Canvas granted access: the code to exchange once the state matched a pending flow.
+    Code {
+        /// The authorization code (secret; Canvas's are single-use and live 10 minutes).
+        code: crate::AuthorizationCode,
+        /// The `state` Canvas echoed.
+        state: String,
+    },
+    /// Canvas refused (`access_denied`, `login_required`, …), to be surfaced only once `state` matched (L3).
+    Error {
+        /// Canvas's `error`, mapped to our code (`authorization_error` for one we do not know).
+        error: ErrorCode,
+        /// `error_description` as plain text ([`plain_text`]), cut to [`MAX_DESCRIPTION_CHARS`].
+        description: Option<String>,
+        /// The `state` Canvas echoed.
+        state: String,
+    },
 }
 
 impl Callback {
+    /// The echoed `state`, by which the caller finds the pending flow.
     pub fn state(&self) -> &str {
         match self {
             Self::Code { state, .. } | Self::Error { state, .. } => state,

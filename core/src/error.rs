@@ -86,6 +86,7 @@ impl ErrorCode {
         Self::GraphqlError,
     ];
 
+    /// The stable code that JS sees as `CanvasAuthError.code`, and the relay as an OAuth `error`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::StateMissing => "state_missing",
@@ -144,11 +145,14 @@ impl fmt::Display for ErrorCode {
 /// sanitised `error_description`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
+    /// What went wrong, for programs to branch on.
     pub code: ErrorCode,
+    /// For people: says which option or step failed, or Canvas's own description.
     pub description: String,
 }
 
 impl Error {
+    /// `description` must hold no secret (see above).
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self { code, description: description.into() }
     }

@@ -14,12 +14,19 @@ use alloc::vec::Vec;
 
 /// A sign-in waiting for its callback, stored under its `state` (L1).
 pub struct PendingFlow {
+    /// The flow's `state`, also its storage key.
     pub state: String,
+    /// The PKCE verifier, sent only with the code exchange (L9).
     pub verifier: PkceVerifier,
+    /// The redirect URI the authorization request named; the code exchange must repeat it.
     pub redirect_uri: String,
+    /// The Canvas origin the request went to: a flow started for another Canvas is refused.
     pub canvas_origin: String,
+    /// When the sign-in started (ms since the epoch), for the 10-minute limit (L2).
     pub created_ms: f64,
+    /// Same-origin path to go back to after the sign-in (L8).
     pub return_to: String,
+    /// The scopes asked for (normalised), which the session reports as granted.
     pub scopes: Vec<String>,
 }
 
@@ -82,19 +89,25 @@ pub fn decode_stored_flow<R: Record>(entry: &R) -> Result<PendingFlow, Error> {
 /// `state` before returning it, so a second callback with that state finds nothing (L2);
 /// an entry that does not decode counts as none.
 pub trait FlowStore {
+    /// Removes and returns the flow stored under `state`, if any.
     fn take(&mut self, state: &str) -> Option<PendingFlow>;
 }
 
 /// What this client expects a callback for.
 pub struct CallbackTarget<'a> {
+    /// This client's Canvas origin ([`crate::CanvasUrl::origin`]).
     pub canvas_origin: &'a str,
+    /// This client's redirect URI, which the callback URL must be at.
     pub redirect_uri: &'a str,
 }
 
 /// A callback that passed every check: the `/token` body, and what the session keeps.
 pub struct CodeExchange {
+    /// The body of `POST /token` to the relay: the code and its verifier.
     pub request: TokenRequest,
+    /// The scopes the flow asked for.
     pub scopes: Vec<String>,
+    /// The flow's same-origin return path.
     pub return_to: String,
 }
 

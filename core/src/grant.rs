@@ -18,8 +18,11 @@ pub fn is_userinfo_grant<S: AsRef<str>>(scopes: &[S]) -> bool {
 pub struct Grant<R> {
     /// `None` only for a userinfo grant.
     pub access_token: Option<AccessToken>,
+    /// Seconds the token lives; `None` when Canvas gave no expiry (keys without `auto_expire_tokens`).
     pub expires_in: Option<u64>,
+    /// The `user` object as sent (its `id` checked to be an integer), for the JS session.
     pub user: R,
+    /// Canvas's `canvas_region`, passed on as is (it may be `"unknown"`, docs/canvas.md §7.10).
     pub canvas_region: Option<String>,
 }
 
@@ -57,9 +60,13 @@ pub struct Session<R> {
     pub expires_at_ms: Option<f64>,
     /// When to refresh: expiry minus the margin; finite.
     pub due_ms: Option<f64>,
+    /// The signed-in user, as the grant described them.
     pub user: R,
+    /// As in [`Grant::canvas_region`].
     pub canvas_region: Option<String>,
+    /// The scopes of the sign-in (empty: the key's defaults).
     pub scopes: Vec<String>,
+    /// Where the sign-in asked to return to; only the callback's session has one.
     pub return_to: Option<String>,
 }
 
@@ -109,6 +116,7 @@ pub enum AfterRefreshError {
     KeepSession,
 }
 
+/// Decides by the refresh's error code: only `invalid_grant` and `not_signed_in` end the session.
 pub fn after_refresh_error(code: ErrorCode) -> AfterRefreshError {
     match code {
         ErrorCode::InvalidGrant | ErrorCode::NotSignedIn => AfterRefreshError::EndSession,

@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O or reads a clock or a random source: the browser library and the
 //! relay pass those in, which is what lets every rule be tested natively and fuzzed.
+#![warn(missing_docs)]
 
 extern crate alloc;
 

@@ -16,10 +16,12 @@ pub const RANDOM_BYTES: usize = 32;
 pub struct State(String);
 
 impl State {
+    /// From [`RANDOM_BYTES`] bytes of the CSPRNG: 43 base64url characters.
     pub fn from_random(bytes: &[u8; RANDOM_BYTES]) -> Self {
         Self(base64url_encode(bytes))
     }
 
+    /// The value for the authorization URL and the storage key.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -43,6 +45,7 @@ impl fmt::Debug for State {
 pub struct PkceVerifier(String);
 
 impl PkceVerifier {
+    /// From [`RANDOM_BYTES`] bytes of the CSPRNG: 43 characters, the shortest RFC 7636 allows.
     pub fn from_random(bytes: &[u8; RANDOM_BYTES]) -> Self {
         Self(base64url_encode(bytes))
     }
@@ -54,6 +57,7 @@ impl PkceVerifier {
         Ok(Self(value.into()))
     }
 
+    /// The verifier itself, for the code exchange and the pending-flow entry only.
     pub fn secret(&self) -> &str {
         &self.0
     }

@@ -18,13 +18,18 @@ pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 /// fields Canvas adds (`real_user`, ...) are ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanvasUser {
+    /// Canvas's local user id.
     pub id: u64,
+    /// The display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The id across Canvas shards, as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_id: Option<String>,
+    /// The locale Canvas applied to this user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_locale: Option<String>,
+    /// Set for the Student View test student.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fake_student: Option<bool>,
 }
@@ -35,16 +40,21 @@ pub struct CanvasTokenResponse {
     /// `null` only for `/auth/userinfo`-only grants (§3.6); the key itself is required.
     #[serde(deserialize_with = "required_nullable")]
     pub access_token: Option<AccessToken>,
+    /// `Bearer`, in any letter case (checked by [`Self::validate`]).
     pub token_type: String,
+    /// The signed-in user; absent only for client_credentials.
     #[serde(default)]
     pub user: Option<CanvasUser>,
+    /// The real user when an admin is masquerading as `user`.
     #[serde(default)]
     pub real_user: Option<CanvasUser>,
+    /// Where the account is hosted; may be `"unknown"` (§7.10).
     #[serde(default)]
     pub canvas_region: Option<String>,
     /// Absent on confidential refreshes, reused tokens and userinfo grants (§7.5, §7.9).
     #[serde(default)]
     pub refresh_token: Option<RefreshToken>,
+    /// Seconds the token lives; absent for keys whose tokens do not expire (§6.1).
     #[serde(default)]
     pub expires_in: Option<u64>,
     /// client_credentials only.
@@ -114,19 +124,26 @@ pub fn parse_token_response(body: &[u8]) -> Result<CanvasTokenResponse, Error> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// The code from the callback.
     pub code: AuthorizationCode,
+    /// The flow's PKCE verifier, which the relay forwards to Canvas.
     pub code_verifier: PkceVerifier,
 }
 
 /// `POST /token` and `POST /refresh` success body: never a refresh token (R3).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionGrant {
+    /// `null` only for a userinfo grant (§3.6).
     #[serde(deserialize_with = "required_nullable")]
     pub access_token: Option<AccessToken>,
+    /// Always `Bearer`.
     pub token_type: String,
+    /// Seconds the token lives, when Canvas said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// The signed-in user.
     pub user: CanvasUser,
+    /// Canvas's `canvas_region`, passed through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canvas_region: Option<String>,
 }
@@ -143,6 +160,7 @@ pub struct RevokeRequest {
 /// `POST /revoke` success body.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct RevokeResponse {
+    /// The identity provider's logout URL, only with `expire_sessions` (docs/canvas.md §4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_url: Option<String>,
 }
@@ -151,6 +169,7 @@ pub struct RevokeResponse {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionUrlRequest {
+    /// A URL on the Canvas origin to land on once logged in; Canvas's root when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
 }
@@ -158,6 +177,7 @@ pub struct SessionUrlRequest {
 /// `POST /session-url` success body.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionUrlResponse {
+    /// Logs the browser into Canvas's web UI; valid for 30 s, so open it at once (§5).
     pub session_url: SessionUrl,
 }
 
@@ -165,16 +185,21 @@ pub struct SessionUrlResponse {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LtiTokenRequest {
+    /// Space-separated LTI Advantage scopes, each on the relay's allow-list.
     pub scope: String,
 }
 
 /// `POST /lti/token` success body (Canvas's client_credentials shape, §3.5).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct LtiTokenResponse {
+    /// The LTI Advantage token (for the tool's server, not a user's).
     pub access_token: AccessToken,
+    /// `Bearer`.
     pub token_type: String,
+    /// Seconds the token lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// The scopes granted, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
@@ -182,7 +207,9 @@ pub struct LtiTokenResponse {
 /// Every relay error body, and Canvas's OAuth error body: `{error, error_description?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// An OAuth error code (`invalid_grant`, `invalid_token`, ...): programs branch on it.
     pub error: String,
+    /// Plain text for people; never holds a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
 }

@@ -12,18 +12,27 @@ use alloc::vec::Vec;
 /// symbol, a BigInt): never valid where a decoder expects data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value<R> {
+    /// No such field (`undefined`).
     Missing,
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// Any number, NaN and ±∞ included: decoders check.
     Number(f64),
+    /// A string.
     Text(String),
+    /// An array, its items read the same way.
     List(Vec<Value<R>>),
+    /// A nested object, left in the caller's type.
     Object(R),
+    /// Anything else (see above).
     Other,
 }
 
 /// An object whose fields can be read by name.
 pub trait Record: Sized {
+    /// The field `key`, or [`Value::Missing`].
     fn get(&self, key: &str) -> Value<Self>;
 }
 
@@ -33,6 +42,7 @@ impl<R> Value<R> {
         matches!(self, Self::Missing | Self::Null)
     }
 
+    /// The string, if it is one.
     pub fn into_text(self) -> Option<String> {
         match self {
             Self::Text(text) => Some(text),

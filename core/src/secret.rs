@@ -15,6 +15,7 @@ macro_rules! secret_string {
         pub struct $name(String);
 
         impl $name {
+            /// Wraps a value received or about to be sent.
             pub fn new(value: impl Into<String>) -> Self {
                 Self(value.into())
             }
@@ -22,6 +23,7 @@ macro_rules! secret_string {
             pub fn secret(&self) -> &str {
                 &self.0
             }
+            /// Unwraps it, for a caller that must own the string (a cookie, a request body).
             pub fn into_secret(self) -> String {
                 self.0
             }

@@ -8,6 +8,7 @@ use crate::record::{Record, Value};
 use crate::url::HttpUrl;
 use alloc::string::String;
 
+/// Whether Canvas revoked the grant on sign-out, as the relay reported it; JS sees [`Self::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Revocation {
     /// Canvas confirmed the grant is revoked.
@@ -21,6 +22,7 @@ pub enum Revocation {
 }
 
 impl Revocation {
+    /// The value of `signOut()`'s `revocation` in JS.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Confirmed => "confirmed",

@@ -9,10 +9,13 @@ use crate::secret::AccessToken;
 use crate::url::safe_return_path;
 use alloc::string::String;
 
-/// Message `type`s on the channel.
+/// Message `type` of a new or refreshed session, token included (the other `type`s follow).
 pub const SESSION: &str = "session";
+/// This tab signed out (or its grant ended): every tab drops its session.
 pub const SIGNED_OUT: &str = "signed-out";
+/// A tab starting up asks the others for their session before it uses the relay's cookie.
 pub const ASK: &str = "ask";
+/// The reply to an [`ASK`], carrying its id and the session.
 pub const ANSWER: &str = "answer";
 /// Without Web Locks: "I am about to refresh", with a random id; the lowest id goes first.
 pub const CLAIM: &str = "claim";
@@ -23,19 +26,26 @@ pub const REFRESH_FAILED: &str = "refresh-failed";
 pub enum PeerMessage<R> {
     /// A new or refreshed session, token included.
     Session(Session<R>),
+    /// Another tab signed out: drop the session here too.
     SignedOut,
     /// "Who has a fresh token?" (`restore()` before using the cookie).
     Ask {
+        /// Random, so the asker knows which answers are to it.
         id: String,
     },
     /// The reply to `Ask { id }`.
     Answer {
+        /// The id of the `Ask`.
         id: String,
+        /// The answering tab's session, token included.
         session: Session<R>,
     },
+    /// Without Web Locks: another tab is about to refresh ([`CLAIM`]).
     Claim {
+        /// Random; the lowest id among competing claims refreshes.
         id: String,
     },
+    /// Another tab's refresh failed and kept the session ([`REFRESH_FAILED`]).
     RefreshFailed,
 }
 

@@ -12,10 +12,13 @@ pub struct HttpUrl {
     pub scheme: String,
     /// Host, lowercase; IPv6 literals keep their brackets.
     pub host: String,
+    /// The port when one was written, default or not.
     pub port: Option<u16>,
     /// Starts with `/` or is empty.
     pub path: String,
+    /// After `?`, without it; `Some("")` for a bare `?`.
     pub query: Option<String>,
+    /// After `#`, without it; `Some("")` for a bare `#`.
     pub fragment: Option<String>,
 }
 

@@ -1,25 +1,34 @@
 // Shared by the end-to-end tests. scripts/e2e.sh starts the servers and sets E2E_BASE (the relay,
-// serving the demo page and pkg/) and E2E_STANDIN (the stand-in Canvas).
+// serving the demo page and pkg/), E2E_STANDIN (the stand-in Canvas) and E2E_REACT (a second relay,
+// serving examples/react).
 import assert from "node:assert/strict";
 import { after, before, beforeEach } from "node:test";
 import { launch } from "./browser.mjs";
 
 export const BASE = process.env.E2E_BASE;
 export const STANDIN = process.env.E2E_STANDIN;
+export const REACT = process.env.E2E_REACT;
 export const TTL_MS = Number(process.env.E2E_TTL || 5) * 1000;
 if (!BASE || !STANDIN) throw new Error("run the end-to-end tests with scripts/e2e.sh (E2E_BASE, E2E_STANDIN unset)");
 
 export const USER = { login: "student@example.edu", password: "password", name: "Sam Student", id: "1" };
 
-/** The relay's request counters ({token, refresh, revoke, session_url, lti, api, graphql}). */
-export async function stats() {
-  const response = await fetch(`${BASE}/__test/stats`);
+/** The relay's request counters ({token, refresh, revoke, session_url, lti, api, graphql}); `relay` defaults to the demo's. */
+export async function stats(relay = BASE) {
+  const response = await fetch(`${relay}/__test/stats`);
   assert.equal(response.status, 200, "the relay must be built with --features test-hooks");
   return response.json();
 }
-export async function resetStats() {
-  const response = await fetch(`${BASE}/__test/reset`, { method: "POST" });
+export async function resetStats(relay = BASE) {
+  const response = await fetch(`${relay}/__test/reset`, { method: "POST" });
   assert.equal(response.status < 300, true);
+}
+
+/** The stand-in's counters of requests that reached Canvas ({token_requests, refresh_requests, …}), never reset. */
+export async function standinStats() {
+  const response = await fetch(`${STANDIN}/__test/stats`);
+  assert.equal(response.status, 200, "the stand-in must run with --test-hooks");
+  return response.json();
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -15,10 +15,11 @@ test("pkg/README.md is docs/npm-readme.md, not the repository README", () => {
 
 test("the package README covers what an SPA developer needs", () => {
   const readme = read("docs/npm-readme.md");
-  for (const heading of ["## Install", "## Sign-in and callback", "## Errors", "## Browser support", "## The relay"]) {
+  for (const heading of ["## Install", "## Sign-in and callback", "## React", "## Errors", "## Browser support", "## The relay"]) {
     assert.ok(readme.includes(`\n${heading}`), heading);
   }
   for (const bundler of ["**Vite**", "**webpack 5**", "**Plain ES modules"]) assert.ok(readme.includes(bundler), bundler);
   const { repository } = JSON.parse(read("pkg/package.json"));
   assert.ok(readme.includes(`${repository.url}/blob/HEAD/relay/README.md`), "links the relay README at the repository URL");
+  assert.ok(readme.includes(`${repository.url}/blob/HEAD/examples/react/src/useCanvasAuth.js`), "links the React hook");
 });
