@@ -14,14 +14,19 @@ if (!BASE || !STANDIN) throw new Error("run the end-to-end tests with scripts/e2
 export const USER = { login: "student@example.edu", password: "password", name: "Sam Student", id: "1" };
 
 /** The relay's request counters ({token, refresh, revoke, session_url, lti, api, graphql}); `relay` defaults to the demo's. */
-export async function stats(relay = BASE) {
-  const response = await fetch(`${relay}/__test/stats`);
+export async function stats(relay) {
+  const response = await fetch(`${relayOrDemo(relay)}/__test/stats`);
   assert.equal(response.status, 200, "the relay must be built with --features test-hooks");
   return response.json();
 }
-export async function resetStats(relay = BASE) {
-  const response = await fetch(`${relay}/__test/reset`, { method: "POST" });
+export async function resetStats(relay) {
+  const response = await fetch(`${relayOrDemo(relay)}/__test/reset`, { method: "POST" });
   assert.equal(response.status < 300, true);
+}
+
+// A hook such as `beforeEach(resetStats)` passes node:test's context: anything but a URL means the demo's relay.
+function relayOrDemo(relay) {
+  return typeof relay === "string" ? relay : BASE;
 }
 
 /** The stand-in's counters of requests that reached Canvas ({token_requests, refresh_requests, …}), never reset. */

@@ -56,7 +56,6 @@ describe("two tabs", () => {
 
   test("signing out in one tab signs out the other", T, async () => {
     const { a, b } = await twoTabs();
-    await a.check("#opt-expire-sessions");
     await a.click("#btn-sign-out");
     await a.waitForSelector("#signed-out:not([hidden])");
     await b.waitForSelector("#signed-out:not([hidden])");
