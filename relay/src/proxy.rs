@@ -10,7 +10,7 @@ pub(crate) use graphql::graphql;
 
 use crate::error::{RelayError, UpstreamStatus};
 use crate::extract::{read_body, Bearer};
-use crate::upstream;
+use crate::upstream::{self, UpstreamResponse};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
@@ -126,16 +126,7 @@ pub(crate) async fn proxy(
         out = out.body(body);
     }
     let resp = state.upstream.send(out, state.config.max_api_response).await?;
-    if upstream::is_throttled(&resp) {
-        return Err(upstream::throttled(&resp));
-    }
-    let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
-    let mut headers = HeaderMap::new();
-    for name in RESPONSE_HEADERS {
-        for v in resp.headers.get_all(*name) {
-            headers.append(HeaderName::from_static(name), v.clone());
-        }
-    }
+    let (status, mut headers) = passed_on(&resp)?;
     let prefix = relay_api_prefix(&state);
     let links: Vec<String> = resp
         .headers
@@ -149,9 +140,30 @@ pub(crate) async fn proxy(
             headers.insert(header::LINK, v);
         }
     }
+    Ok(respond(status, headers, resp))
+}
+
+/// Canvas's status and the headers of `RESPONSE_HEADERS`, as the browser gets them; throttling
+/// becomes the relay's own error instead (R6). Shared by the API proxy and the GraphQL route.
+fn passed_on(resp: &UpstreamResponse) -> Result<(StatusCode, HeaderMap), RelayError> {
+    if upstream::is_throttled(resp) {
+        return Err(upstream::throttled(resp));
+    }
+    let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
+    let mut headers = HeaderMap::new();
+    for name in RESPONSE_HEADERS {
+        for v in resp.headers.get_all(*name) {
+            headers.append(HeaderName::from_static(name), v.clone());
+        }
+    }
+    Ok((status, headers))
+}
+
+/// The answer with Canvas's body, marked with its upstream status for the request log.
+fn respond(status: StatusCode, headers: HeaderMap, resp: UpstreamResponse) -> Response {
     let mut r = (status, headers, Body::from(resp.body)).into_response();
     r.extensions_mut().insert(UpstreamStatus(resp.status));
-    Ok(r)
+    r
 }
 
 /// What replaces the Canvas origin in Link URLs: `RELAY_PUBLIC_URL` (absolute) when set, else the

@@ -6,16 +6,14 @@
 //! `Content-Type: application/json` and the checked body, re-serialized: no cookie, no other
 //! browser header, no query string (R1, R7). Its answer passes as the API proxy's does.
 
-use super::{body, RESPONSE_HEADERS};
+use super::{body, passed_on, respond};
 use crate::config::GRAPHQL_PATH;
-use crate::error::{RelayError, UpstreamStatus};
+use crate::error::RelayError;
 use crate::extract::{read_body, Bearer};
-use crate::upstream;
 use crate::AppState;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -71,19 +69,8 @@ pub(crate) async fn graphql(
         .header(header::CONTENT_TYPE.as_str(), "application/json")
         .body(forwarded);
     let resp = state.upstream.send(out, state.config.max_api_response).await?;
-    if upstream::is_throttled(&resp) {
-        return Err(upstream::throttled(&resp));
-    }
-    let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
-    let mut headers = HeaderMap::new();
-    for name in RESPONSE_HEADERS {
-        for v in resp.headers.get_all(*name) {
-            headers.append(HeaderName::from_static(name), v.clone());
-        }
-    }
-    let mut r = (status, headers, Body::from(resp.body)).into_response();
-    r.extensions_mut().insert(UpstreamStatus(resp.status));
-    Ok(r)
+    let (status, headers) = passed_on(&resp)?;
+    Ok(respond(status, headers, resp))
 }
 
 /// `application/json`, parameters allowed (`; charset=utf-8`), exactly one Content-Type.
