@@ -22,8 +22,9 @@ use web_sys::{Request, RequestInit, Response};
 /// Canvas's answer for a token it does not accept, which includes an hourly-expired one
 /// (docs/canvas.md §6.3): the only 401 that is worth one refresh.
 const INVALID_TOKEN: &str = "Invalid access token.";
-/// Largest page `paginate` reads, in bytes: the relay's default `RELAY_MAX_API_RESPONSE`.
-const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest answer the library reads itself (`paginate`'s pages, `graphql`'s answer), in bytes: the
+/// relay's default `RELAY_MAX_API_RESPONSE`.
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 #[wasm_bindgen(
     inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }"
@@ -170,7 +171,7 @@ impl Pages {
                 *next.borrow_mut() = Some(url);
             }
             // S9: the page is read capped and under the request's deadline.
-            let text = read_capped(&response, MAX_PAGE_BYTES, &deadline).await.map_err(js_error)?;
+            let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await.map_err(js_error)?;
             let page = JSON::parse(&text)
                 .map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a page is not JSON")))?;
             set(&result, "done", false);

@@ -2,6 +2,7 @@
 //! `POST /api/graphql`, on `api.rs`'s request path (token, deadline, one refresh and retry on a
 //! 401 "Invalid access token."). What the answer means is core's `graphql_outcome`.
 
+use crate::api::MAX_ANSWER_BYTES;
 use crate::client::Inner;
 use crate::error::{err, js_error};
 use crate::js::{get, set, Js};
@@ -10,9 +11,6 @@ use canvas_oauth_core::{graphql_outcome, ErrorCode, GRAPHQL_PATH};
 use js_sys::JSON;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-/// Largest answer read, in bytes: the relay's default `RELAY_MAX_API_RESPONSE`.
-const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 // The RequestInit in JavaScript: a handful of property writes cost far less there than as wasm
 // calls. A number instead of an init names the argument that is wrong.
