@@ -5,10 +5,10 @@
 
 use crate::api::authenticate;
 use crate::graphql_schema::{execute, Request as Query};
-use crate::request::read_req;
+use crate::request::req_from;
 use crate::respond::json_resp;
 use crate::state::AppRef;
-use axum::body::{to_bytes, Body};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
@@ -17,16 +17,12 @@ use serde_json::{json, Map, Value};
 pub async fn graphql(State(app): State<AppRef>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, 1 << 20).await.unwrap_or_default();
-    let mut copy = axum::http::Request::builder().method(parts.method.clone()).uri(parts.uri.clone());
-    for (name, value) in &parts.headers {
-        copy = copy.header(name, value);
-    }
-    let req = read_req(copy.body(Body::from(bytes.clone())).expect("copied request")).await;
+    let req = req_from(parts, &bytes);
     let user_id = match authenticate(&app, &req, "/api/graphql") {
         Ok(u) => u,
         Err(r) => return r,
     };
-    let is_json = parts
+    let is_json = req
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

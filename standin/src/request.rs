@@ -2,6 +2,7 @@
 
 use axum::body::to_bytes;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -134,18 +135,23 @@ fn parse_form(s: &str) -> HashMap<String, String> {
 /// Reads the request into a [`Req`]: query params, then form or JSON body params (body wins).
 pub async fn read_req(req: Request) -> Req {
     let (parts, body) = req.into_parts();
-    let mut params = parse_form(parts.uri.query().unwrap_or(""));
     let bytes = to_bytes(body, 1 << 20).await.unwrap_or_default();
+    req_from(parts, &bytes)
+}
+
+/// [`read_req`] for a handler that has read the body itself and keeps its bytes.
+pub fn req_from(parts: Parts, bytes: &[u8]) -> Req {
+    let mut params = parse_form(parts.uri.query().unwrap_or(""));
     let ctype =
         parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let mut body_params = HashMap::new();
     if !bytes.is_empty() {
         if ctype.contains("json") {
-            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+            if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
                 flatten_json(None, &v, &mut body_params);
             }
         } else if !ctype.starts_with("multipart/") {
-            body_params = parse_form(&String::from_utf8_lossy(&bytes));
+            body_params = parse_form(&String::from_utf8_lossy(bytes));
         }
     }
     params.extend(body_params.clone());
