@@ -14,7 +14,8 @@ export type CanvasAuthErrorCode =
   | "unauthorized_client" | "unsupported_response_type" | "unsupported_prompt_type"
   | "client_not_allowed_for_user" | "invalid_request" | "authorization_error"
   | "invalid_grant" | "not_signed_in" | "relay_unreachable" | "relay_timeout"
-  | "relay_error" | "rate_limited" | "invalid_response" | "config_invalid" | "invalid_argument";
+  | "relay_error" | "rate_limited" | "invalid_response" | "config_invalid" | "invalid_argument"
+  | "popup_blocked" | "popup_closed" | "popup_timeout" | "popup_opener_lost";
 
 /** What every function of this package throws (or rejects with). */
 export interface CanvasAuthError extends Error {

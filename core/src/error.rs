@@ -53,11 +53,19 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// An argument to a function is invalid; the description says which and why.
     InvalidArgument,
+    /// The browser refused to open the sign-in popup (not inside a user gesture, or blocked).
+    PopupBlocked,
+    /// The sign-in popup was closed before it sent its callback back.
+    PopupClosed,
+    /// The sign-in popup did not send its callback back within the timeout.
+    PopupTimeout,
+    /// The sign-in popup lost its link to the app (Cross-Origin-Opener-Policy): sign in in a new tab.
+    PopupOpenerLost,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 27] = [
         Self::StateMissing,
         Self::StateUnknown,
         Self::StateExpired,
@@ -81,6 +89,10 @@ impl ErrorCode {
         Self::InvalidResponse,
         Self::ConfigInvalid,
         Self::InvalidArgument,
+        Self::PopupBlocked,
+        Self::PopupClosed,
+        Self::PopupTimeout,
+        Self::PopupOpenerLost,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -108,6 +120,10 @@ impl ErrorCode {
             Self::InvalidResponse => "invalid_response",
             Self::ConfigInvalid => "config_invalid",
             Self::InvalidArgument => "invalid_argument",
+            Self::PopupBlocked => "popup_blocked",
+            Self::PopupClosed => "popup_closed",
+            Self::PopupTimeout => "popup_timeout",
+            Self::PopupOpenerLost => "popup_opener_lost",
         }
     }
 

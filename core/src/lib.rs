@@ -12,6 +12,7 @@ mod error;
 mod flow;
 mod grant;
 mod pkce;
+mod popup;
 mod protocol;
 mod record;
 mod secret;
@@ -37,6 +38,10 @@ pub use flow::{
 };
 pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
+pub use popup::{
+    accept_popup_message, opener_lost, popup_page, popup_poll, popup_state, PopupEvent, PopupPage, POPUP_MESSAGE_TYPE,
+    POPUP_STATE_PREFIX, POPUP_TIMEOUT_MS,
+};
 pub use protocol::*;
 pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};

@@ -20,6 +20,10 @@ impl State {
         Self(base64url_encode(bytes))
     }
 
+    pub(crate) fn from_text(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
