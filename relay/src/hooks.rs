@@ -21,17 +21,19 @@ pub(crate) struct Stats {
     refresh: AtomicU64,
     revoke: AtomicU64,
     session_url: AtomicU64,
+    cookie_check: AtomicU64,
     lti: AtomicU64,
     api: AtomicU64,
 }
 
 impl Stats {
-    fn all(&self) -> [(&'static str, &AtomicU64); 6] {
+    fn all(&self) -> [(&'static str, &AtomicU64); 7] {
         [
             ("token", &self.token),
             ("refresh", &self.refresh),
             ("revoke", &self.revoke),
             ("session_url", &self.session_url),
+            ("cookie_check", &self.cookie_check),
             ("lti", &self.lti),
             ("api", &self.api),
         ]
@@ -47,6 +49,7 @@ pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next
         "/refresh" => Some(&s.refresh),
         "/revoke" => Some(&s.revoke),
         "/session-url" => Some(&s.session_url),
+        "/cookie-check" => Some(&s.cookie_check),
         "/lti/token" => Some(&s.lti),
         "/api/v1/{*path}" => Some(&s.api),
         _ => None,
