@@ -10,6 +10,8 @@ mod flows;
 mod free;
 mod js;
 mod options;
+mod persist;
+mod popup;
 mod random;
 mod refresh;
 mod relay;

@@ -128,6 +128,7 @@ impl Inner {
         match result {
             Ok(session) => {
                 let token = session.token.as_ref().map(|t| t.secret().to_owned());
+                self.persistent.set(true);
                 self.set_session(session, false);
                 token.ok_or_else(|| err(ErrorCode::NotSignedIn, NO_TOKEN))
             }

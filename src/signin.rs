@@ -10,15 +10,16 @@ use crate::random::random_pair;
 use crate::relay;
 use crate::session;
 use canvas_oauth_core::{
-    authorize_url, check_callback, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
+    authorize_url, check_callback, popup_state, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
     CallbackTarget, CodeExchange, ErrorCode, PendingFlow, PkceVerifier, Prompt, State,
 };
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// The URL that starts a sign-in; saves the pending flow under its state.
-pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> {
+/// The URL that starts a sign-in, and its state; saves the pending flow under its state. A popup
+/// sign-in's state is marked (L16) so its redirect page knows to hand the callback back.
+pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, String), JsValue> {
     let config = &inner.config;
     let options = if options.is_object() {
         options
@@ -46,7 +47,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         None => config.scopes.clone(),
     };
     let (state_bytes, verifier_bytes) = random_pair()?;
-    let state = State::from_random(&state_bytes);
+    let state = if popup { popup_state(&state_bytes) } else { State::from_random(&state_bytes) };
     let verifier = PkceVerifier::from_random(&verifier_bytes);
     let url = authorize_url(&AuthorizeRequest {
         canvas: &config.canvas,
@@ -72,7 +73,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         scopes,
     };
     flows::save(&flow, now, &inner.flow_index)?;
-    Ok(url)
+    Ok((url, flow.state))
 }
 
 /// `handleCallback(url)`: a second call for the same URL, or on the page this call cleaned,
@@ -127,6 +128,11 @@ async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsVa
         Some(exchange.return_to),
     )
     .map_err(js_error)?;
+    let kept = crate::persist::cookie_kept(&inner.config).await;
+    inner.persistent.set(kept);
     inner.set_session(session, false);
+    if !kept {
+        inner.emit("not-persistent", false);
+    }
     Ok(inner.session_js())
 }

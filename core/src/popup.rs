@@ -99,5 +99,15 @@ pub fn popup_poll(closed_polls: u32, now_ms: f64, deadline_ms: f64) -> Option<Er
     }
 }
 
+/// Reads the relay's `/cookie-check` answer (R9): `Some(received)` for `{"received": bool}`,
+/// `None` for anything else (an older relay, a proxy's page): then nothing is known and the
+/// session is not marked.
+pub fn decode_cookie_check<R: Record>(answer: &R) -> Option<bool> {
+    match answer.get("received") {
+        crate::record::Value::Bool(received) => Some(received),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests;

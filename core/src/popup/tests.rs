@@ -68,6 +68,15 @@ fn only_our_popups_callback_is_accepted() {
 }
 
 #[test]
+fn cookie_check_answers() {
+    assert_eq!(decode_cookie_check(&json!({"received": true})), Some(true));
+    assert_eq!(decode_cookie_check(&json!({"received": false})), Some(false));
+    for other in [json!({}), json!({"received": "false"}), json!({"received": 0}), json!(null), json!([true])] {
+        assert_eq!(decode_cookie_check(&other), None, "{other}");
+    }
+}
+
+#[test]
 fn waiting_ends_in_a_typed_error() {
     assert!(popup_poll(0, 1.0, 10.0).is_none());
     assert!(popup_poll(1, 1.0, 10.0).is_none(), "the message may still be on its way");
