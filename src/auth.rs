@@ -35,7 +35,7 @@ impl CanvasAuth {
     /// path) in sessionStorage under its state.
     #[wasm_bindgen(js_name = authorizeUrl, skip_typescript)]
     pub fn authorize_url(&self, options: Option<JsValue>) -> Result<String, JsValue> {
-        signin::start(&self.inner, options.unwrap_or(JsValue::UNDEFINED), false).map(|(url, _)| url)
+        signin::redirect(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
     }
 
     /// Signs in in a popup (L16); call it inside a click handler, or pass `{ popup }`, a window

@@ -1,6 +1,6 @@
 //! Popup sign-in (L16), the I/O half: `window.open` inside the caller's gesture, one `message`
-//! listener and one poll of `closed`, then the URL goes to `handleCallback` — the same checks as
-//! an address bar's. Every decision is core's (`popup_page`, `accept_popup_message`, `popup_poll`).
+//! listener and one poll of `closed`, then the URL goes through `check_callback` — the same checks
+//! as an address bar's — against the flow this call holds. Every decision is core's (`popup_page`, `accept_popup_message`, `popup_poll`).
 
 use crate::client::Inner;
 use crate::error::{err, js_error, window};
@@ -8,7 +8,7 @@ use crate::js::{get, now_ms, object, promise, set, Js};
 use crate::options::opt_number;
 use crate::signin;
 use canvas_oauth_core::{
-    accept_popup_message, opener_lost, popup_page, popup_poll, strip_callback_params, ErrorCode, PopupEvent,
+    accept_popup_message, check_callback, opener_lost, popup_page, popup_poll, strip_callback_params, CallbackTarget, ErrorCode, FlowStore, PopupEvent,
     PopupPage, POPUP_MESSAGE_TYPE, POPUP_TIMEOUT_MS,
 };
 use js_sys::{Function, Object, Promise};
@@ -28,7 +28,10 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
     } else {
         POPUP_TIMEOUT_MS
     };
-    let (url, state) = signin::start(inner, options, true)?;
+    // The flow stays in this task's memory: no storage to fail in a cross-site iframe, and it is
+    // taken once, by the one accepted message.
+    let (url, flow) = signin::start(inner, options, true)?;
+    let state = flow.state.clone();
     let window = window()?;
     let blocked = || err(ErrorCode::PopupBlocked, "the browser blocked the sign-in window; call signInPopup in a click handler");
     let popup: Window = if given.is_undefined() || given.is_null() {
@@ -83,8 +86,11 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
         let _ = window.remove_event_listener_with_callback("message", listener.unchecked_ref());
         window.clear_interval_with_handle(timer);
         let _ = popup.close();
-        let url = result?;
-        JsFuture::from(signin::handle_callback(&inner, url)?).await
+        let url = result?.as_string().unwrap_or_default();
+        let target =
+            CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
+        let exchange = check_callback(&url, &mut Some(flow) as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)?;
+        signin::exchange_code(&inner, exchange).await
     }))
 }
 

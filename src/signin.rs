@@ -11,15 +11,22 @@ use crate::relay;
 use crate::session;
 use canvas_oauth_core::{
     authorize_url, check_callback, popup_state, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
-    CallbackTarget, CodeExchange, ErrorCode, PendingFlow, PkceVerifier, Prompt, State,
+    CallbackTarget, CodeExchange, ErrorCode, FlowStore, PendingFlow, PkceVerifier, Prompt, State,
 };
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// The URL that starts a sign-in, and its state; saves the pending flow under its state. A popup
-/// sign-in's state is marked (L16) so its redirect page knows to hand the callback back.
-pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, String), JsValue> {
+/// The URL that starts a redirect sign-in; saves the pending flow in sessionStorage under its state.
+pub(crate) fn redirect(inner: &Inner, options: JsValue) -> Result<String, JsValue> {
+    let (url, flow) = start(inner, options, false)?;
+    flows::save(&flow, flow.created_ms, &inner.flow_index)?;
+    Ok(url)
+}
+
+/// The URL that starts a sign-in, and its pending flow. A popup sign-in's state is marked (L16)
+/// so its redirect page knows to hand the callback back.
+pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, PendingFlow), JsValue> {
     let config = &inner.config;
     let options = if options.is_object() {
         options
@@ -72,8 +79,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(Str
         return_to,
         scopes,
     };
-    flows::save(&flow, now, &inner.flow_index)?;
-    Ok((url, flow.state))
+    Ok((url, flow))
 }
 
 /// `handleCallback(url)`: a second call for the same URL, or on the page this call cleaned,
@@ -102,7 +108,7 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
         CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
     // Every check, the state lookup included, happens here before any await (L2).
     let checked = SessionFlows::open()
-        .and_then(|mut store| check_callback(&url, &mut store, &target, now_ms()).map_err(js_error));
+        .and_then(|mut store| check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms()).map_err(js_error));
     let pending = match checked {
         Ok(exchange) => {
             let inner = inner.clone();
@@ -115,7 +121,7 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
 }
 
 /// Exchanges the code through the relay; never retried, a code is single-use (L15).
-async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, JsValue> {
+pub(crate) async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, JsValue> {
     let body = object();
     set(&body, "code", exchange.request.code.secret());
     set(&body, "code_verifier", exchange.request.code_verifier.secret());

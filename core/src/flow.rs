@@ -85,6 +85,14 @@ pub trait FlowStore {
     fn take(&mut self, state: &str) -> Option<PendingFlow>;
 }
 
+/// One flow held in memory (a popup sign-in's, L16: the opener never navigates away, so its flow
+/// needs no storage, which a cross-site iframe may not have). Taken once, and only for its state.
+impl FlowStore for Option<PendingFlow> {
+    fn take(&mut self, state: &str) -> Option<PendingFlow> {
+        Option::take(self).filter(|flow| flow.state == state)
+    }
+}
+
 /// What this client expects a callback for.
 pub struct CallbackTarget<'a> {
     pub canvas_origin: &'a str,
@@ -104,7 +112,7 @@ pub struct CodeExchange {
 /// (L3). Nothing is sent anywhere: the caller exchanges the code.
 pub fn check_callback(
     url: &str,
-    store: &mut impl FlowStore,
+    store: &mut (impl FlowStore + ?Sized),
     target: &CallbackTarget<'_>,
     now_ms: f64,
 ) -> Result<CodeExchange, Error> {
