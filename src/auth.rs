@@ -42,7 +42,8 @@ impl CanvasAuth {
     /// the app opened. Resolves to the session, like `handleCallback`.
     #[wasm_bindgen(js_name = signInPopup, skip_typescript)]
     pub fn sign_in_popup(&self, options: Option<JsValue>) -> Promise {
-        crate::popup::sign_in(&self.inner, options.unwrap_or(JsValue::UNDEFINED)).unwrap_or_else(|e| Promise::reject(&e))
+        crate::popup::sign_in(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
+            .unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// On the redirect URI page, first: a popup sign-in's callback goes back to the app that

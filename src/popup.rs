@@ -8,8 +8,8 @@ use crate::js::{get, now_ms, object, promise, set, Js};
 use crate::options::opt_number;
 use crate::signin;
 use canvas_oauth_core::{
-    accept_popup_message, check_callback, opener_lost, popup_page, popup_poll, strip_callback_params, CallbackTarget, ErrorCode, FlowStore, PopupEvent,
-    PopupPage, POPUP_MESSAGE_TYPE, POPUP_TIMEOUT_MS,
+    accept_popup_message, check_callback, opener_lost, popup_page, popup_poll, strip_callback_params, CallbackTarget,
+    ErrorCode, FlowStore, PopupEvent, PopupPage, POPUP_MESSAGE_TYPE, POPUP_TIMEOUT_MS,
 };
 use js_sys::{Function, Object, Promise};
 use std::cell::Cell;
@@ -33,9 +33,12 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
     let (url, flow) = signin::start(inner, options, true)?;
     let state = flow.state.clone();
     let window = window()?;
-    let blocked = || err(ErrorCode::PopupBlocked, "the browser blocked the sign-in window; call signInPopup in a click handler");
+    let blocked =
+        || err(ErrorCode::PopupBlocked, "the browser blocked the sign-in window; call signInPopup in a click handler");
     let popup: Window = if given.is_undefined() || given.is_null() {
-        window.open_with_url_and_target_and_features(&url, "_blank", "popup,width=520,height=720")?.ok_or_else(blocked)?
+        window
+            .open_with_url_and_target_and_features(&url, "_blank", "popup,width=520,height=720")?
+            .ok_or_else(blocked)?
     } else {
         // Another realm's Window (about:blank of our own window.open) fails `instanceof`: read `closed`.
         match get(&given, "closed").as_bool() {
@@ -76,7 +79,9 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
             }
         })
         .into_js_value();
-        timer = window.set_interval_with_callback_and_timeout_and_arguments_0(on_poll.unchecked_ref(), POLL_MS).unwrap_or(0);
+        timer = window
+            .set_interval_with_callback_and_timeout_and_arguments_0(on_poll.unchecked_ref(), POLL_MS)
+            .unwrap_or(0);
     });
     let inner = inner.clone();
     Ok(promise(async move {
@@ -89,7 +94,8 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
         let url = result?.as_string().unwrap_or_default();
         let target =
             CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
-        let exchange = check_callback(&url, &mut Some(flow) as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)?;
+        let exchange =
+            check_callback(&url, &mut Some(flow) as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)?;
         signin::exchange_code(&inner, exchange).await
     }))
 }

@@ -10,8 +10,8 @@ use crate::random::random_pair;
 use crate::relay;
 use crate::session;
 use canvas_oauth_core::{
-    authorize_url, check_callback, popup_state, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
-    CallbackTarget, CodeExchange, ErrorCode, FlowStore, PendingFlow, PkceVerifier, Prompt, State,
+    authorize_url, check_callback, concat, normalize_scopes, popup_state, safe_return_path, strip_callback_params,
+    AuthorizeRequest, CallbackTarget, CodeExchange, ErrorCode, FlowStore, PendingFlow, PkceVerifier, Prompt, State,
 };
 use js_sys::Promise;
 use std::rc::Rc;
@@ -107,8 +107,9 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
     let target =
         CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
     // Every check, the state lookup included, happens here before any await (L2).
-    let checked = SessionFlows::open()
-        .and_then(|mut store| check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms()).map_err(js_error));
+    let checked = SessionFlows::open().and_then(|mut store| {
+        check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)
+    });
     let pending = match checked {
         Ok(exchange) => {
             let inner = inner.clone();

@@ -23,7 +23,10 @@ fn lock_request() -> Option<(JsValue, Function)> {
 /// `task(waited)` learns whether another tab held the lock first (then that tab was
 /// refreshing, S14). `None` when the lock could not be asked for and `task` did not run: no Web
 /// Locks, or a cross-site iframe whose storage the browser blocks (`SecurityError`).
-pub(crate) async fn with_lock(name: &str, task: impl FnOnce(bool) -> Promise + 'static) -> Option<Result<JsValue, JsValue>> {
+pub(crate) async fn with_lock(
+    name: &str,
+    task: impl FnOnce(bool) -> Promise + 'static,
+) -> Option<Result<JsValue, JsValue>> {
     let (locks, request) = lock_request()?;
     // One callback for both requests (each distinct closure type costs its own wasm-bindgen
     // shim): the first asks only if the lock is free, the second waits for it.

@@ -209,7 +209,9 @@ $("sign-in-form").addEventListener("submit", (e) => {
 $("sign-in-popup").addEventListener("click", (e) => busy(e.currentTarget, async () => {
   try {
     log("sign-in window opened", "flow");
-    const session = await auth.signInPopup({ returnTo: "/" });
+    // ?popupTimeoutMs=… shortens the wait for the sign-in window (default 5 minutes).
+    const timeoutMs = Number(new URLSearchParams(location.search).get("popupTimeoutMs")) || undefined;
+    const session = await auth.signInPopup({ returnTo: "/", timeoutMs });
     log(`signed in by popup as ${session.user.name ?? session.user.id}`, "flow");
   } catch (error) { showError(error, "popup sign-in"); }
   render();

@@ -39,8 +39,8 @@ pub use flow::{
 pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
 pub use popup::{
-    accept_popup_message, decode_cookie_check, opener_lost, popup_page, popup_poll, popup_state, PopupEvent, PopupPage, POPUP_MESSAGE_TYPE,
-    POPUP_STATE_PREFIX, POPUP_TIMEOUT_MS,
+    accept_popup_message, decode_cookie_check, opener_lost, popup_page, popup_poll, popup_state, PopupEvent, PopupPage,
+    POPUP_MESSAGE_TYPE, POPUP_STATE_PREFIX, POPUP_TIMEOUT_MS,
 };
 pub use protocol::*;
 pub use record::{Record, Value};

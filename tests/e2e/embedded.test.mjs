@@ -53,9 +53,19 @@ async function openCourse(page) {
   return app;
 }
 
+/** The course page with the app in its iframe, the app at `appUrl`. */
+async function openCourseWith(page, appUrl) {
+  await page.goto(`${COURSE}/course.html?app=${encodeURIComponent(appUrl)}`);
+  const app = page.frameLocator("#tool");
+  await app.locator("html[data-ready]").waitFor({ state: "attached" });
+  return app;
+}
+
 /** Clicks "Sign in in a popup" in the iframe; resolves to the popup once it shows Canvas's login. */
 async function openPopup(context, app) {
   const popup = context.waitForEvent("page");
+  context.authorizeUrls = [];
+  context.on("request", (r) => { if (r.url().includes("/login/oauth2/auth?")) context.authorizeUrls.push(r.url()); });
   await app.locator("#sign-in-popup").click();
   const page = await popup;
   await page.waitForURL((url) => url.href.startsWith(`${STANDIN}/login`));
@@ -83,29 +93,44 @@ async function callSelf(app) {
   return app.locator("#result-title").textContent();
 }
 
-/** The state of the popup sign-in pending in the iframe's sessionStorage. */
-async function pendingPopupState(page) {
-  const frame = page.frame({ url: (url) => url.href.startsWith(APP) });
-  return frame.evaluate(() => {
-    const key = Object.keys(sessionStorage).find((k) => k.startsWith("canvas-oauth:flow:p."));
-    return key && key.slice("canvas-oauth:flow:".length);
-  });
+/** The state of the popup sign-in, read from the authorization request the popup made. */
+function popupState(context) {
+  return new URL(context.authorizeUrls.at(-1)).searchParams.get("state");
+}
+
+const profiles = [];
+after(() => { for (const dir of profiles) rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); });
+
+/**
+ * A fresh Chromium profile. Not Playwright's newContext(): that is an incognito profile, where
+ * Chromium blocks third-party cookies by default. `blockAll`: third-party cookies blocked
+ * (`cookie_controls_mode` 1, as chrome://settings/cookies does; Chromium still keeps partitioned
+ * ones) and every cookie of the app under the course page blocked too (a site exception), as a
+ * browser without partitioned cookies would: then nothing of the relay cookie is kept.
+ */
+async function launchProfile(blockAll) {
+  const dir = mkdtempSync(join(tmpdir(), "canvas-oauth-profile-"));
+  profiles.push(dir);
+  mkdirSync(join(dir, "Default"));
+  const profile = { cookie_controls_mode: blockAll ? 1 : 0, block_third_party_cookies: blockAll };
+  if (blockAll) profile.content_settings = { exceptions: { cookies: { [`${APP},${COURSE}`]: { setting: 2 } } } };
+  writeFileSync(join(dir, "Default", "Preferences"), JSON.stringify({ profile }));
+  return chromium.launchPersistentContext(dir, options);
 }
 
 describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", () => {
-  let browser;
   let context;
-  before(async () => { browser = await chromium.launch(options); });
-  after(async () => { await context?.close(); await browser?.close(); });
+  after(async () => { await context?.close(); });
   beforeEach(async () => {
     await context?.close();
-    context = await browser.newContext();
+    context = await launchProfile(false);
     await resetStats();
   });
 
   test("popup sign-in from the iframe, an API call, a partitioned cookie; a reload restores with one refresh", async () => {
     const page = await newPage(context);
     const app = await openCourse(page);
+    await resetStats();
     await finishInPopup(await openPopup(context, app), app);
     assert.equal(await app.locator("#user-name").textContent(), USER.name);
     assert.equal(await app.locator("#persistent").getAttribute("data-persistent"), "true");
@@ -129,29 +154,46 @@ describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", (
     assert.equal(counts.refresh, 1, "restored from the partitioned cookie with one refresh");
     assert.equal(counts.token, 1);
 
-    // The same app in its own tab is another partition: no session there (README, "Inside Canvas").
+    // The same app in its own tab is another cookie partition: once no iframe of it is open to
+    // hand over its token, there is no session there (README, "Inside Canvas (LTI)").
+    const errors = [...page.errors];
+    await page.close();
     const own = await newPage(context);
     await own.goto(`${APP}/`);
     await own.waitForSelector("html[data-ready]");
-    assert.equal(await own.locator("#signed-out").isVisible(), true);
-    assert.deepEqual([...page.errors, ...own.errors], []);
+    const log = (await own.locator("#log li span").allTextContents()).join(" | ");
+    assert.equal(await own.locator("#signed-out").isVisible(), true, `${await own.locator("#status").textContent()}: ${log}`);
+    assert.equal((await stats()).refresh, 2, "the tab's restore found no cookie to refresh with");
+    assert.deepEqual([...errors, ...own.errors], []);
   });
 
   test("the user closes the popup: popup_closed, and no relay call", async () => {
     const page = await newPage(context);
     const app = await openCourse(page);
+    await resetStats();
     const popup = await openPopup(context, app);
     await popup.close();
     assert.equal(await shownError(app), "popup_closed");
-    const counts = await stats();
-    assert.deepEqual([counts.token, counts.cookie_check, counts.refresh], [0, 0, 1], "only restore()'s refresh on load");
+    assert.deepEqual(await stats(), { token: 0, refresh: 0, revoke: 0, session_url: 0, cookie_check: 0, lti: 0, api: 0 });
+  });
+
+  test("a popup that never comes back: popup_timeout, the popup is closed, no relay call", async () => {
+    const page = await newPage(context);
+    const app = await openCourseWith(page, `${APP}/?popupTimeoutMs=2000`);
+    await resetStats();
+    const popup = await openPopup(context, app);
+    // The user wanders off on Canvas's login page; the library gives up and closes the window.
+    const closed = popup.waitForEvent("close");
+    assert.equal(await shownError(app), "popup_timeout");
+    await closed;
+    assert.equal((await stats()).token, 0);
   });
 
   test("forged messages (another origin, the right window on another origin, another window) are ignored", async () => {
     const page = await newPage(context);
     const app = await openCourse(page);
     const popup = await openPopup(context, app);
-    const state = await pendingPopupState(page);
+    const state = popupState(context);
     assert.match(state, /^p\./);
     const forged = { type: "canvas-oauth:callback", url: `${APP}/?code=forged&state=${state}` };
     // The course page (canvas.test) posts to the iframe.
@@ -162,7 +204,6 @@ describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", (
     await page.frame({ url: (u) => u.href.startsWith(APP) }).evaluate((m) => window.postMessage(m, location.origin), forged);
     await sleep(1000);
     assert.equal(await app.locator("#error").isHidden(), true, "no error either: ignored");
-    assert.equal(await pendingPopupState(page), state, "the pending sign-in is untouched");
     assert.equal((await stats()).token, 0, "no code exchange");
     // The real callback still gets through.
     await finishInPopup(popup, app);
@@ -173,8 +214,16 @@ describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", (
     const page = await newPage(context);
     const app = await openCourse(page);
     const pages = context.pages().length;
-    // A script's click() carries no user activation, so the popup blocker refuses window.open.
-    await app.locator("#sign-in-popup").evaluate((button) => button.click());
+    // A click by script, without user activation (Playwright's own evaluate would carry one): the
+    // popup blocker refuses window.open.
+    const frame = page.frame({ url: (u) => u.href.startsWith(APP) });
+    const cdp = await context.newCDPSession(frame);
+    // Playwright's own calls into the frame carry a user gesture: wait until its activation lapses
+    // (Chromium keeps it 5 s).
+    const active = async () => (await cdp.send("Runtime.evaluate", { expression: "navigator.userActivation.isActive" })).result.value;
+    for (let i = 0; i < 100 && (await active()); i++) await sleep(100);
+    assert.equal(await active(), false, "no user activation left in the frame");
+    await cdp.send("Runtime.evaluate", { expression: 'document.getElementById("sign-in-popup").click()', userGesture: false });
     assert.equal(await shownError(app), "popup_blocked");
     assert.equal(context.pages().length, pages, "no window opened");
     assert.equal((await stats()).token, 0);
@@ -199,23 +248,17 @@ describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", (
 
 describe("inside a cross-site iframe (Chromium, third-party cookies blocked)", () => {
   let context;
-  let profile;
-  before(async () => {
-    // A profile whose settings block third-party cookies, as chrome://settings/cookies does.
-    profile = mkdtempSync(join(tmpdir(), "canvas-oauth-3pc-"));
-    mkdirSync(join(profile, "Default"));
-    writeFileSync(join(profile, "Default", "Preferences"), JSON.stringify({
-      profile: { cookie_controls_mode: 1, block_third_party_cookies: true },
-    }));
-    context = await chromium.launchPersistentContext(profile, options);
-  });
-  after(async () => { await context?.close(); rmSync(profile, { recursive: true, force: true }); });
+  before(async () => { context = await launchProfile(true); });
+  after(async () => { await context?.close(); });
   beforeEach(resetStats);
 
   test("sign-in still works, the session says it is not persistent, API calls work; a reload signs out", async () => {
     const page = await newPage(context);
     const app = await openCourse(page);
     const events = page.frame({ url: (u) => u.href.startsWith(APP) });
+    // Storage is blocked in this iframe too (Web Locks throw SecurityError): restore() still works.
+    assert.equal(await app.locator("#error").isHidden(), true, "no error on load");
+    assert.equal(await events.evaluate(() => { try { return !!sessionStorage; } catch { return "blocked"; } }), "blocked");
     await finishInPopup(await openPopup(context, app), app);
     assert.equal(await app.locator("#persistent").getAttribute("data-persistent"), "false");
     await app.locator("#open-window:not([hidden])").waitFor();

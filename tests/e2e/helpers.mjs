@@ -11,7 +11,7 @@ if (!BASE || !STANDIN) throw new Error("run the end-to-end tests with scripts/e2
 
 export const USER = { login: "student@example.edu", password: "password", name: "Sam Student", id: "1" };
 
-/** The relay's request counters ({token, refresh, revoke, session_url, lti, api}). */
+/** The relay's request counters ({token, refresh, revoke, session_url, cookie_check, lti, api}). */
 export async function stats() {
   const response = await fetch(`${BASE}/__test/stats`);
   assert.equal(response.status, 200, "the relay must be built with --features test-hooks");

@@ -43,7 +43,8 @@ fn only_our_popups_callback_is_accepted() {
 
     let other_window = PopupEvent { from_popup: false, ..event(&good) };
     assert_eq!(accept_popup_message(&other_window, STATE), None);
-    for origin in ["https://evil.example", "https://app.example:443", "https://APP.example", "http://app.example", "null", ""]
+    for origin in
+        ["https://evil.example", "https://app.example:443", "https://APP.example", "http://app.example", "null", ""]
     {
         assert_eq!(accept_popup_message(&PopupEvent { origin, ..event(&good) }, STATE), None, "{origin}");
     }
