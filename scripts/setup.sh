@@ -35,6 +35,15 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# TLS in front of the relay for the embedded (cross-site iframe) end-to-end tests, and openssl for
+# their certificate made at run time (scripts/e2e.sh).
+if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
+  log "installing nginx-light and openssl from apt"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nginx-light openssl >/dev/null
+fi
+
 # The second browser engine: Firefox ESR from apt, geckodriver built from crates.io.
 if ! command -v firefox-esr >/dev/null; then
   log "installing Firefox ESR from apt"

@@ -58,6 +58,11 @@ export RELAY_SESSION_URL=${RELAY_SESSION_URL:-1}
 export RELAY_API_ALLOW=${RELAY_API_ALLOW:-GET:/api/v1/ POST:/api/graphql}
 export RELAY_LISTEN=${RELAY_LISTEN:-127.0.0.1:8080}
 export RELAY_STATIC_DIR=www RELAY_STATIC_MOUNTS="/pkg=pkg,/config=$demo_dir/config"
+# The "Canvas course page" (www/course.html) iframes the demo from the other loopback name, another
+# site: localhost <-> 127.0.0.1. The demo allows that origin to frame it.
+course_origin=$(node -e 'const u = new URL(process.argv[1]);
+  u.hostname = u.hostname === "localhost" ? "127.0.0.1" : "localhost"; process.stdout.write(u.origin)' "$page_origin")
+export RELAY_FRAME_ANCESTORS=${RELAY_FRAME_ANCESTORS:-$course_origin}
 if [ -z "${RELAY_COOKIE_KEYS:-}" ]; then
   RELAY_COOKIE_KEYS=$(random_cookie_key)
   export RELAY_COOKIE_KEYS
@@ -86,6 +91,7 @@ start_server "$demo_dir/relay.log" "$bin"/canvas-oauth-relay
 cat <<EOF
 
   canvas-oauth demo:  $page_origin/
+  inside "Canvas":    $course_origin/course.html  (a course page on another site iframes the demo)
 EOF
 [ -n "$demo_login" ] && echo "  demo login:         $demo_login  (or teacher@example.edu / password)"
 cat <<EOF

@@ -35,7 +35,22 @@ impl CanvasAuth {
     /// path) in sessionStorage under its state.
     #[wasm_bindgen(js_name = authorizeUrl, skip_typescript)]
     pub fn authorize_url(&self, options: Option<JsValue>) -> Result<String, JsValue> {
-        signin::start(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
+        signin::redirect(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
+    }
+
+    /// Signs in in a popup (L17); call it inside a click handler, or pass `{ popup }`, a window
+    /// the app opened. Resolves to the session, like `handleCallback`.
+    #[wasm_bindgen(js_name = signInPopup, skip_typescript)]
+    pub fn sign_in_popup(&self, options: Option<JsValue>) -> Promise {
+        crate::popup::sign_in(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
+            .unwrap_or_else(|e| Promise::reject(&e))
+    }
+
+    /// On the redirect URI page, first: a popup sign-in's callback goes back to the app that
+    /// opened the popup, which closes (`true`). Otherwise `false`: call `handleCallback`.
+    #[wasm_bindgen(js_name = completePopup)]
+    pub fn complete_popup() -> Result<bool, JsValue> {
+        crate::popup::complete()
     }
 
     /// `authorizeUrl(options)`, then navigates there.

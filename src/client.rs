@@ -39,6 +39,9 @@ pub(crate) struct Inner {
     /// announced: a tab that waited for the lock watches it change (S14).
     pub peer_outcomes: Cell<u32>,
     pub flow_index: FlowIndex,
+    /// `false` when the relay did not get its cookie back after the sign-in (R9): the session
+    /// then ends with its access token. A refresh that worked sets it back.
+    pub persistent: Cell<bool>,
 }
 
 impl Drop for Inner {
@@ -78,15 +81,20 @@ impl Inner {
                 peer_claims: RefCell::new(Vec::new()),
                 peer_outcomes: Cell::new(0),
                 flow_index: FlowIndex::new(),
+                persistent: Cell::new(true),
             }
         })
     }
 
     pub fn session_js(&self) -> JsValue {
-        self.session.borrow().as_ref().map_or(JsValue::NULL, session::to_js)
+        let out = self.session.borrow().as_ref().map_or(JsValue::NULL, session::to_js);
+        if out.is_object() {
+            set(&out, "persistent", self.persistent.get());
+        }
+        out
     }
 
-    fn emit(&self, kind: &str, from_other_tab: bool) {
+    pub fn emit(&self, kind: &str, from_other_tab: bool) {
         let event = object();
         set(&event, "type", kind);
         set(&event, "session", self.session_js());

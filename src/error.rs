@@ -15,7 +15,8 @@ export type CanvasAuthErrorCode =
   | "client_not_allowed_for_user" | "invalid_request" | "authorization_error"
   | "invalid_grant" | "not_signed_in" | "relay_unreachable" | "relay_timeout"
   | "relay_error" | "rate_limited" | "invalid_response" | "config_invalid" | "invalid_argument"
-  | "graphql_error";
+  | "graphql_error"
+  | "popup_blocked" | "popup_closed" | "popup_timeout" | "popup_opener_lost";
 
 /** One of the `errors` Canvas's GraphQL answers (graphql-ruby's shape). */
 export interface CanvasGraphQLError {

@@ -11,6 +11,8 @@ mod free;
 mod graphql;
 mod js;
 mod options;
+mod persist;
+mod popup;
 mod random;
 mod refresh;
 mod relay;

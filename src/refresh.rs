@@ -48,20 +48,23 @@ impl Inner {
                 let lock_name = self.config.channel_name();
                 let outcomes_seen = self.peer_outcomes.get();
                 let p = promise(async move {
-                    let result = if tabs::has_web_locks() {
-                        let task_inner = inner.clone();
-                        let task = move |waited: bool| {
-                            promise(async move {
-                                if waited {
-                                    task_inner.wait_for_outcome(stale.as_deref(), outcomes_seen).await;
-                                }
-                                task_inner.refresh_under_lock(stale).await.map(JsValue::from)
-                            })
-                        };
-                        tabs::with_lock(&lock_name, task).await
-                    } else {
-                        inner.wait_for_turn(stale.as_deref()).await;
-                        inner.clone().refresh_under_lock(stale).await.map(JsValue::from)
+                    let task_inner = inner.clone();
+                    let task_stale = stale.clone();
+                    let task = move |waited: bool| {
+                        promise(async move {
+                            if waited {
+                                task_inner.wait_for_outcome(task_stale.as_deref(), outcomes_seen).await;
+                            }
+                            task_inner.refresh_under_lock(task_stale).await.map(JsValue::from)
+                        })
+                    };
+                    // Without a usable Web Lock (none, or refused in a cross-site iframe), claims.
+                    let result = match tabs::with_lock(&lock_name, task).await {
+                        Some(result) => result,
+                        None => {
+                            inner.wait_for_turn(stale.as_deref()).await;
+                            inner.clone().refresh_under_lock(stale).await.map(JsValue::from)
+                        }
                     };
                     inner.refreshing.borrow_mut().take();
                     result
@@ -128,6 +131,7 @@ impl Inner {
         match result {
             Ok(session) => {
                 let token = session.token.as_ref().map(|t| t.secret().to_owned());
+                self.persistent.set(true);
                 self.set_session(session, false);
                 token.ok_or_else(|| err(ErrorCode::NotSignedIn, NO_TOKEN))
             }

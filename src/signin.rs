@@ -10,15 +10,23 @@ use crate::random::random_pair;
 use crate::relay;
 use crate::session;
 use canvas_oauth_core::{
-    authorize_url, check_callback, concat, normalize_scopes, safe_return_path, strip_callback_params, AuthorizeRequest,
-    CallbackTarget, CodeExchange, ErrorCode, PendingFlow, PkceVerifier, Prompt, State,
+    authorize_url, check_callback, concat, normalize_scopes, popup_state, safe_return_path, strip_callback_params,
+    AuthorizeRequest, CallbackTarget, CodeExchange, ErrorCode, FlowStore, PendingFlow, PkceVerifier, Prompt, State,
 };
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// The URL that starts a sign-in; saves the pending flow under its state.
-pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> {
+/// The URL that starts a redirect sign-in; saves the pending flow in sessionStorage under its state.
+pub(crate) fn redirect(inner: &Inner, options: JsValue) -> Result<String, JsValue> {
+    let (url, flow) = start(inner, options, false)?;
+    flows::save(&flow, flow.created_ms, &inner.flow_index)?;
+    Ok(url)
+}
+
+/// The URL that starts a sign-in, and its pending flow. A popup sign-in's state is marked (L17)
+/// so its redirect page knows to hand the callback back.
+pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, PendingFlow), JsValue> {
     let config = &inner.config;
     let options = if options.is_object() {
         options
@@ -46,7 +54,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         None => config.scopes.clone(),
     };
     let (state_bytes, verifier_bytes) = random_pair()?;
-    let state = State::from_random(&state_bytes);
+    let state = if popup { popup_state(&state_bytes) } else { State::from_random(&state_bytes) };
     let verifier = PkceVerifier::from_random(&verifier_bytes);
     let url = authorize_url(&AuthorizeRequest {
         canvas: &config.canvas,
@@ -71,8 +79,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue) -> Result<String, JsValue> 
         return_to,
         scopes,
     };
-    flows::save(&flow, now, &inner.flow_index)?;
-    Ok(url)
+    Ok((url, flow))
 }
 
 /// `handleCallback(url)`: a second call for the same URL, or on the page this call cleaned,
@@ -100,8 +107,9 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
     let target =
         CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
     // Every check, the state lookup included, happens here before any await (L2).
-    let checked = SessionFlows::open()
-        .and_then(|mut store| check_callback(&url, &mut store, &target, now_ms()).map_err(js_error));
+    let checked = SessionFlows::open().and_then(|mut store| {
+        check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)
+    });
     let pending = match checked {
         Ok(exchange) => {
             let inner = inner.clone();
@@ -114,7 +122,7 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
 }
 
 /// Exchanges the code through the relay; never retried, a code is single-use (L15).
-async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, JsValue> {
+pub(crate) async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, JsValue> {
     let body = object();
     set(&body, "code", exchange.request.code.secret());
     set(&body, "code_verifier", exchange.request.code_verifier.secret());
@@ -127,6 +135,11 @@ async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsVa
         Some(exchange.return_to),
     )
     .map_err(js_error)?;
+    let kept = crate::persist::cookie_kept(&inner.config).await;
+    inner.persistent.set(kept);
     inner.set_session(session, false);
+    if !kept {
+        inner.emit("not-persistent", false);
+    }
     Ok(inner.session_js())
 }

@@ -19,15 +19,15 @@ fn lock_request() -> Option<(JsValue, Function)> {
     Some((locks, request))
 }
 
-pub(crate) fn has_web_locks() -> bool {
-    lock_request().is_some()
-}
-
 /// Runs `task` while holding the cross-tab lock `name`, so only one tab refreshes at a time.
 /// `task(waited)` learns whether another tab held the lock first (then that tab was
-/// refreshing, S14). Callers check [`has_web_locks`] first.
-pub(crate) async fn with_lock(name: &str, task: impl FnOnce(bool) -> Promise + 'static) -> Result<JsValue, JsValue> {
-    let (locks, request) = lock_request().ok_or_else(|| JsValue::from("Web Locks are not available"))?;
+/// refreshing, S14). `None` when the lock could not be asked for and `task` did not run: no Web
+/// Locks, or a cross-site iframe whose storage the browser blocks (`SecurityError`).
+pub(crate) async fn with_lock(
+    name: &str,
+    task: impl FnOnce(bool) -> Promise + 'static,
+) -> Option<Result<JsValue, JsValue>> {
+    let (locks, request) = lock_request()?;
     // One callback for both requests (each distinct closure type costs its own wasm-bindgen
     // shim): the first asks only if the lock is free, the second waits for it.
     let task = Rc::new(RefCell::new(Some(task)));
@@ -43,12 +43,13 @@ pub(crate) async fn with_lock(name: &str, task: impl FnOnce(bool) -> Promise + '
     let options = object();
     set(&options, "ifAvailable", true);
     let callback_fn: &Function = callback.as_ref().unchecked_ref();
-    let first: Promise = request.call3(&locks, &name.into(), &options, callback_fn)?.unchecked_into();
-    let result = JsFuture::from(first).await?;
+    let first: Promise = request.call3(&locks, &name.into(), &options, callback_fn).ok()?.unchecked_into();
+    let result = JsFuture::from(first).await;
     if task.borrow().is_none() {
-        return Ok(result);
+        return Some(result);
     }
+    result.ok()?;
     waited.set(true);
-    let held: Promise = request.call2(&locks, &name.into(), callback_fn)?.unchecked_into();
-    JsFuture::from(held).await
+    let held: Promise = request.call2(&locks, &name.into(), callback_fn).ok()?.unchecked_into();
+    Some(JsFuture::from(held).await)
 }

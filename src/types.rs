@@ -34,6 +34,15 @@ export interface SignInOptions {
   scopes?: string[];
 }
 
+/** Options of `signInPopup`. */
+export interface PopupSignInOptions extends SignInOptions {
+  /** A window the app opened itself (e.g. `window.open("", "signin", "popup")` in its click
+   *  handler, before an await); the sign-in navigates it. Default: one is opened. */
+  popup?: Window;
+  /** How long to wait for the popup's callback (default 300000, 5 minutes; 1000 to 3600000). */
+  timeoutMs?: number;
+}
+
 /** Canvas's user object as the token endpoint returns it. */
 export interface CanvasUser {
   id: number;
@@ -53,6 +62,9 @@ export interface Session {
   canvasRegion: string | null;
   /** The path given to `signIn({ returnTo })`, after a sign-in. */
   returnTo: string | null;
+  /** false when the browser did not keep the relay cookie (a cross-site iframe with third-party
+   *  cookies blocked): the session works until `expiresAt`, then ends; a reload signs out. */
+  persistent: boolean;
 }
 
 /** The methods with optional parameters (declared here: wasm-bindgen cannot mark them optional). */
@@ -61,6 +73,11 @@ export interface CanvasAuth {
   authorizeUrl(options?: SignInOptions): string;
   /** `authorizeUrl(options)`, then navigates there. */
   signIn(options?: SignInOptions): void;
+  /** Signs in in a popup and resolves to the session; works in a cross-site iframe (Canvas's LTI
+   *  frame). Call it inside a click handler (else `popup_blocked`), or pass `{ popup }`. Rejects
+   *  with `popup_closed`, `popup_timeout`, or the callback's own error. The redirect URI page
+   *  calls `CanvasAuth.completePopup()` first. */
+  signInPopup(options?: PopupSignInOptions): Promise<Session>;
   /** Does `url` (default: the current address) carry an authorization response? */
   isCallback(url?: string | URL): boolean;
   /** Checks the callback (default: the current address), cleans the address bar, exchanges the code. */
@@ -105,7 +122,8 @@ export interface SignOutResult {
 
 /** What `onChange` listeners receive. */
 export interface ChangeEvent {
-  type: "signed-in" | "refreshed" | "signed-out";
+  /** "not-persistent": right after a sign-in whose relay cookie the browser did not keep. */
+  type: "signed-in" | "refreshed" | "signed-out" | "not-persistent";
   session: Session | null;
   fromOtherTab: boolean;
 }

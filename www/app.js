@@ -59,6 +59,20 @@ if (!config) {
 }
 
 await init();
+// The redirect URI page inside a sign-in popup: hand the callback to the app that opened it
+// (the demo in Canvas's iframe) and close. Nothing else runs in the popup.
+try {
+  if (CanvasAuth.completePopup()) {
+    setStatus("signed in; closing this window", "in");
+    await new Promise(() => {});
+  }
+} catch (error) {
+  setStatus("sign-in window", "error");
+  showError(error, "sign-in window");
+  throw error;
+}
+const framed = window.top !== window;
+if (framed) document.documentElement.dataset.framed = "true";
 let auth;
 try {
   auth = new CanvasAuth({
@@ -116,6 +130,11 @@ function render() {
   $("user-id").textContent = String(session.user.id);
   $("avatar").textContent = name.trim().charAt(0).toUpperCase() || "?";
   $("scopes").textContent = session.scopes.length ? session.scopes.join(" ") : "all (no scopes requested)";
+  $("persistent").textContent = session.persistent
+    ? "kept in the relay cookie (survives a reload)"
+    : "this page only: the browser did not keep the relay cookie; it ends when the token expires";
+  $("persistent").dataset.persistent = String(session.persistent);
+  $("open-window").hidden = session.persistent;
   const tick = () => {
     if (session.expiresAt == null) { $("expires").textContent = "no expiry given"; return; }
     const left = Math.round((session.expiresAt - Date.now()) / 1000);
@@ -147,6 +166,7 @@ auth.onChange((event) => {
     "signed-in": event.fromOtherTab ? `session received from another tab (${name})` : `signed in as ${name}`,
     refreshed: event.fromOtherTab ? "another tab refreshed the token" : "token refreshed",
     "signed-out": event.fromOtherTab ? "another tab signed out" : "signed out",
+    "not-persistent": "the browser did not keep the relay cookie (third-party cookies blocked): this session ends when its token expires",
   };
   log(messages[event.type] ?? event.type, event.type);
   render();
@@ -183,6 +203,20 @@ $("sign-in-form").addEventListener("submit", (e) => {
     showError(error, "sign-in");
   }
 });
+
+// Inside Canvas's iframe: sign in in a popup. Called in the click handler itself (no await before
+// it), so the browser lets the window open.
+$("sign-in-popup").addEventListener("click", (e) => busy(e.currentTarget, async () => {
+  try {
+    log("sign-in window opened", "flow");
+    // ?popupTimeoutMs=… shortens the wait for the sign-in window (default 5 minutes).
+    const timeoutMs = Number(new URLSearchParams(location.search).get("popupTimeoutMs")) || undefined;
+    const session = await auth.signInPopup({ returnTo: "/", timeoutMs });
+    log(`signed in by popup as ${session.user.name ?? session.user.id}`, "flow");
+  } catch (error) { showError(error, "popup sign-in"); }
+  render();
+}));
+$("open-window").addEventListener("click", () => window.open(location.href, "_blank"));
 
 $("btn-self").addEventListener("click", (e) => busy(e.currentTarget, async () => {
   try {

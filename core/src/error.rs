@@ -55,11 +55,19 @@ pub enum ErrorCode {
     InvalidArgument,
     /// Canvas's GraphQL answered `errors` (the error carries them, and `data` when partial).
     GraphqlError,
+    /// The browser refused to open the sign-in popup (not inside a user gesture, or blocked).
+    PopupBlocked,
+    /// The sign-in popup was closed before it sent its callback back.
+    PopupClosed,
+    /// The sign-in popup did not send its callback back within the timeout.
+    PopupTimeout,
+    /// The sign-in popup lost its link to the app (Cross-Origin-Opener-Policy): sign in in a new tab.
+    PopupOpenerLost,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::StateMissing,
         Self::StateUnknown,
         Self::StateExpired,
@@ -84,6 +92,10 @@ impl ErrorCode {
         Self::ConfigInvalid,
         Self::InvalidArgument,
         Self::GraphqlError,
+        Self::PopupBlocked,
+        Self::PopupClosed,
+        Self::PopupTimeout,
+        Self::PopupOpenerLost,
     ];
 
     /// The stable code that JS sees as `CanvasAuthError.code`, and the relay as an OAuth `error`.
@@ -113,6 +125,10 @@ impl ErrorCode {
             Self::ConfigInvalid => "config_invalid",
             Self::InvalidArgument => "invalid_argument",
             Self::GraphqlError => "graphql_error",
+            Self::PopupBlocked => "popup_blocked",
+            Self::PopupClosed => "popup_closed",
+            Self::PopupTimeout => "popup_timeout",
+            Self::PopupOpenerLost => "popup_opener_lost",
         }
     }
 

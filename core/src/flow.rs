@@ -93,6 +93,14 @@ pub trait FlowStore {
     fn take(&mut self, state: &str) -> Option<PendingFlow>;
 }
 
+/// One flow held in memory (a popup sign-in's, L17: the opener never navigates away, so its flow
+/// needs no storage, which a cross-site iframe may not have). Taken once, and only for its state.
+impl FlowStore for Option<PendingFlow> {
+    fn take(&mut self, state: &str) -> Option<PendingFlow> {
+        Option::take(self).filter(|flow| flow.state == state)
+    }
+}
+
 /// What this client expects a callback for.
 pub struct CallbackTarget<'a> {
     /// This client's Canvas origin ([`crate::CanvasUrl::origin`]).
@@ -117,7 +125,7 @@ pub struct CodeExchange {
 /// (L3). Nothing is sent anywhere: the caller exchanges the code.
 pub fn check_callback(
     url: &str,
-    store: &mut impl FlowStore,
+    store: &mut (impl FlowStore + ?Sized),
     target: &CallbackTarget<'_>,
     now_ms: f64,
 ) -> Result<CodeExchange, Error> {

@@ -14,6 +14,7 @@ mod flow;
 mod grant;
 mod graphql;
 mod pkce;
+mod popup;
 mod protocol;
 mod record;
 mod secret;
@@ -40,6 +41,10 @@ pub use flow::{
 pub use grant::{after_refresh_error, decode_grant, is_userinfo_grant, AfterRefreshError, Grant, Session};
 pub use graphql::{graphql_outcome, GRAPHQL_PATH};
 pub use pkce::{pkce_challenge, PkceVerifier, State, RANDOM_BYTES};
+pub use popup::{
+    accept_popup_message, decode_cookie_check, opener_lost, popup_page, popup_poll, popup_state, PopupEvent, PopupPage,
+    POPUP_MESSAGE_TYPE, POPUP_STATE_PREFIX, POPUP_TIMEOUT_MS,
+};
 pub use protocol::*;
 pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};

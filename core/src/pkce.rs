@@ -21,6 +21,10 @@ impl State {
         Self(base64url_encode(bytes))
     }
 
+    pub(crate) fn from_text(text: String) -> Self {
+        Self(text)
+    }
+
     /// The value for the authorization URL and the storage key.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -321,3 +321,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// L17: a message from any origin but our own, or any window but our popup, is ignored,
+    /// whatever it carries; from our popup, only a callback with this sign-in's state counts.
+    #[test]
+    fn popup_messages_from_elsewhere_are_ignored(
+        origin in "(https?://)?[a-zA-Z0-9.:-]{0,30}",
+        from_popup in any::<bool>(),
+        kind in prop::option::of("canvas-oauth:callback|[a-z:-]{0,24}"),
+        url in ".{0,200}",
+        state in "p\\.[A-Za-z0-9_-]{1,43}",
+    ) {
+        let own = "https://app.example";
+        let mut data = serde_json::json!({"url": url});
+        if let Some(kind) = &kind { data["type"] = serde_json::Value::from(kind.as_str()); }
+        let event = PopupEvent { from_popup, origin: &origin, own_origin: own, data: &data };
+        let accepted = accept_popup_message(&event, &state);
+        if accepted.is_some() {
+            prop_assert!(from_popup && origin == own && kind.as_deref() == Some(POPUP_MESSAGE_TYPE));
+            let parsed = parse_callback(accepted.as_deref().unwrap());
+            prop_assert!(parsed.is_ok_and(|c| c.state() == state));
+        }
+    }
+
+    #[test]
+    fn our_popups_callback_is_accepted(code in VSCHAR, bytes in any::<[u8; 32]>()) {
+        let state = popup_state(&bytes);
+        let url = format!("https://app.example/cb?code={}&state={}", form(&code), form(state.as_str()));
+        let data = serde_json::json!({"type": POPUP_MESSAGE_TYPE, "url": url});
+        let event = PopupEvent { from_popup: true, origin: "https://app.example", own_origin: "https://app.example", data: &data };
+        prop_assert_eq!(accept_popup_message(&event, state.as_str()), Some(url.clone()));
+        prop_assert_eq!(popup_page(&url, true), PopupPage::Forward);
+        prop_assert_eq!(popup_page(&url, false), PopupPage::OpenerLost);
+    }
+}

@@ -14,6 +14,8 @@ pub(crate) struct CookieSpec {
     pub name: String,
     pub secure: bool,
     pub path: String,
+    /// `RELAY_COOKIE_MODE=embedded` (R9): `SameSite=None; Partitioned` instead of `Strict`.
+    pub embedded: bool,
 }
 
 /// What the request's cookies hold under our name.
@@ -26,22 +28,16 @@ pub(crate) enum CookieValue {
 }
 
 impl CookieSpec {
-    /// Decided from configuration only, never from the request (a `Host` header behind a reverse
-    /// proxy can look like loopback). https: `RELAY_PUBLIC_URL` is https; without it, unless the relay
-    /// listens on loopback and every allowed origin is plain http (local development).
-    /// Over https the cookie is always `__Host-` with `Path=/`: a `__Secure-` cookie with a sub-path
-    /// can be shadowed by a sibling subdomain's `Domain=` cookie with the same name and path.
+    /// https or not is [`RelayConfig::cookie_is_https`]'s decision (configuration only). Over https
+    /// the cookie is always `__Host-` with `Path=/`: a `__Secure-` cookie with a sub-path can be
+    /// shadowed by a sibling subdomain's `Domain=` cookie with the same name and path. The embedded
+    /// mode is refused by the configuration without https.
     pub(crate) fn from_config(config: &RelayConfig) -> Self {
-        let https = match &config.public_url {
-            Some(u) => u.scheme() == "https",
-            None => {
-                !(config.listen.ip().is_loopback() && config.allowed_origins.iter().all(|o| o.starts_with("http://")))
-            }
-        };
-        if https {
-            Self { name: format!("__Host-{COOKIE_NAME}"), secure: true, path: "/".into() }
+        let embedded = config.cookie_mode == crate::CookieMode::Embedded;
+        if config.cookie_is_https() {
+            Self { name: format!("__Host-{COOKIE_NAME}"), secure: true, path: "/".into(), embedded }
         } else {
-            Self { name: COOKIE_NAME.to_string(), secure: false, path: config.base_path.clone() }
+            Self { name: COOKIE_NAME.to_string(), secure: false, path: config.base_path.clone(), embedded }
         }
     }
 
@@ -51,7 +47,8 @@ impl CookieSpec {
             .path(self.path.as_str())
             .max_age(::cookie::time::Duration::seconds(max_age.min(i64::MAX as u64) as i64))
             .http_only(true)
-            .same_site(SameSite::Strict)
+            .same_site(if self.embedded { SameSite::None } else { SameSite::Strict })
+            .partitioned(self.embedded)
             .secure(self.secure)
             .build();
         HeaderValue::from_str(&c.to_string()).expect("cookie header is ASCII")
@@ -92,7 +89,18 @@ mod tests {
 
     fn spec(secure: bool) -> CookieSpec {
         let name = if secure { format!("__Host-{COOKIE_NAME}") } else { COOKIE_NAME.to_string() };
-        CookieSpec { name, secure, path: "/".into() }
+        CookieSpec { name, secure, path: "/".into(), embedded: false }
+    }
+
+    #[test]
+    fn embedded_flags() {
+        let h = CookieSpec { embedded: true, ..spec(true) }.header("v2.k.AAAA", 60);
+        let h = h.to_str().unwrap();
+        assert!(h.starts_with("__Host-canvas_relay_rt=v2.k.AAAA;"), "{h}");
+        for flag in ["; HttpOnly", "; SameSite=None", "; Partitioned", "; Secure", "; Path=/"] {
+            assert!(h.contains(flag), "{flag} in {h}");
+        }
+        assert!(!h.contains("Strict") && !h.contains("Domain"), "{h}");
     }
 
     #[test]

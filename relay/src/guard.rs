@@ -116,5 +116,44 @@ pub(crate) async fn csrf(State(state): State<Arc<AppState>>, req: Request, next:
     if !marked {
         return RelayError::forbidden("the X-Canvas-Relay: 1 header is required").into_response();
     }
+    let site = req.headers().get("sec-fetch-site").map(|v| v.as_bytes());
+    if !fetch_site_allowed(state.config.cookie_mode, site) {
+        return RelayError::forbidden("Sec-Fetch-Site does not allow this request").into_response();
+    }
     next.run(req).await
+}
+
+/// R9: which `Sec-Fetch-Site` values a state-changing request may carry. Absent (older browsers,
+/// servers) passes: the Origin allow-list and the custom header still apply. `same-origin` and
+/// `same-site` pass. `none` (the user typed or bookmarked it) never comes from the library's
+/// fetch. `cross-site` passes in the strict mode, where the `SameSite=Strict` cookie is not sent
+/// with it anyway (the bearer API proxy works cross-site); in the embedded mode the cookie is
+/// `SameSite=None`, so the relay must be on the app's own site and cross-site is refused.
+/// The site is the calling page's (the app inside Canvas's iframe), not the top-level page's.
+pub(crate) fn fetch_site_allowed(mode: crate::CookieMode, site: Option<&[u8]>) -> bool {
+    match site {
+        None | Some(b"same-origin" | b"same-site") => true,
+        Some(b"cross-site") => mode == crate::CookieMode::Strict,
+        Some(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fetch_site_allowed;
+    use crate::CookieMode::{Embedded, Strict};
+
+    #[test]
+    fn fetch_site_values_per_mode() {
+        for mode in [Strict, Embedded] {
+            for ok in [None, Some(&b"same-origin"[..]), Some(b"same-site")] {
+                assert!(fetch_site_allowed(mode, ok), "{mode:?} {ok:?}");
+            }
+            for bad in [&b"none"[..], b"", b"Same-Origin", b"same-origin, cross-site", b"unknown"] {
+                assert!(!fetch_site_allowed(mode, Some(bad)), "{mode:?} {bad:?}");
+            }
+        }
+        assert!(fetch_site_allowed(Strict, Some(b"cross-site")));
+        assert!(!fetch_site_allowed(Embedded, Some(b"cross-site")));
+    }
 }

@@ -38,7 +38,7 @@ mod server;
 mod state;
 mod upstream;
 
-pub use config::{ApiRule, ConfigError, CookieKey, LtiConfig, RelayConfig};
+pub use config::{ApiRule, ConfigError, CookieKey, CookieMode, LtiConfig, RelayConfig};
 pub use error::RelayError;
 pub use server::{serve, serve_with_shutdown};
 
@@ -65,6 +65,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/refresh"),
     ("POST", "/revoke"),
     ("POST", "/session-url"),
+    ("POST", "/cookie-check"),
     ("POST", "/lti/token"),
     ("GET", "/jwks.json"),
     ("GET", "/health"),
@@ -93,6 +94,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
             "/revoke",
             post(routes::revoke::revoke).route_layer(middleware::map_response(routes::revoke::clears_the_cookie)),
         )
+        .route("/cookie-check", post(routes::cookie_check))
         .route("/jwks.json", get(handlers::jwks))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))

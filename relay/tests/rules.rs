@@ -1,4 +1,4 @@
-//! A negative test for each relay rule R1–R8 (docs/security.md). Where nothing should reach
+//! A negative test for each relay rule R1–R9 (docs/security.md). Where nothing should reach
 //! Canvas, a counting fake Canvas proves that nothing did.
 
 mod common;
@@ -780,4 +780,72 @@ async fn test_hooks_count_requests() {
     post(&c, &format!("{relay}/__test/reset")).send().await.unwrap();
     let stats: serde_json::Value = c.get(format!("{relay}/__test/stats")).send().await.unwrap().json().await.unwrap();
     assert_eq!(stats["token"], 0);
+}
+
+/// R9: the embedded cookie mode flags the cookie `SameSite=None; Partitioned` (still `__Host-`,
+/// Secure, HttpOnly); `Sec-Fetch-Site` is checked per mode before anything reaches Canvas; and
+/// `/cookie-check` says whether the cookie arrived without saying anything of it.
+#[tokio::test]
+async fn r9_embedded_cookie_mode_and_sec_fetch_site() {
+    let f = fake(ok_token).await;
+    let c = client();
+    let mut cfg = config(&f.url, CLIENT_ID, SECRET);
+    cfg.cookie_mode = canvas_oauth_relay::CookieMode::Embedded;
+    cfg.public_url = Some("https://app.test:17300/".parse().unwrap());
+    let relay = start_relay(cfg).await;
+    let token = |site: Option<&str>| {
+        let req = json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}));
+        match site {
+            Some(site) => req.header("sec-fetch-site", site),
+            None => req,
+        }
+    };
+    for site in [None, Some("same-origin"), Some("same-site")] {
+        let resp = token(site).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{site:?}");
+        let sc = set_cookie(&resp).unwrap();
+        assert!(sc.starts_with("__Host-canvas_relay_rt="), "{sc}");
+        for flag in ["; HttpOnly", "; SameSite=None", "; Partitioned", "; Secure", "; Path=/"] {
+            assert!(sc.contains(flag), "{flag} in {sc}");
+        }
+    }
+    let calls = f.count();
+    for site in ["cross-site", "none", "bogus"] {
+        let resp = token(Some(site)).send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{site}");
+        assert_eq!(json(resp).await.1["error"], "access_denied");
+    }
+    assert_eq!(f.count(), calls, "nothing reached Canvas");
+
+    // /cookie-check: only whether one non-empty cookie came, never its value.
+    let pair = cookie_from(&relay).await;
+    let check = |cookie: Option<String>| {
+        let req = json_post(&c, &format!("{relay}/cookie-check"), json!({}));
+        match cookie {
+            Some(cookie) => req.header("cookie", cookie),
+            None => req,
+        }
+    };
+    let (status, body) = json(check(Some(pair.clone())).send().await.unwrap()).await;
+    assert_eq!((status, body), (200, json!({"received": true})));
+    let (_, body) = json(check(None).send().await.unwrap()).await;
+    assert_eq!(body, json!({"received": false}));
+    let (_, body) = json(check(Some(format!("{pair}; {pair}"))).send().await.unwrap()).await;
+    assert_eq!(body, json!({"received": false}), "several cookies are no session");
+    let resp = c.post(format!("{relay}/cookie-check")).header("cookie", pair.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), 403, "the CSRF checks apply");
+    let resp = check(Some(pair)).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+
+    // The strict mode lets a cross-site call through (its Strict cookie is not sent with it),
+    // but never `none`.
+    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET)).await;
+    let strict = |site: &str| {
+        json_post(&c, &format!("{relay}/token"), json!({"code": "c0de", "code_verifier": VERIFIER}))
+            .header("sec-fetch-site", site)
+    };
+    let resp = strict("cross-site").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(set_cookie(&resp).unwrap().contains("SameSite=Strict"));
+    assert_eq!(strict("none").send().await.unwrap().status(), 403);
 }

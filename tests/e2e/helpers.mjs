@@ -13,7 +13,7 @@ if (!BASE || !STANDIN) throw new Error("run the end-to-end tests with scripts/e2
 
 export const USER = { login: "student@example.edu", password: "password", name: "Sam Student", id: "1" };
 
-/** The relay's request counters ({token, refresh, revoke, session_url, lti, api, graphql}); `relay` defaults to the demo's. */
+/** The relay's request counters ({token, refresh, revoke, session_url, cookie_check, lti, api, graphql}); `relay` defaults to the demo's. */
 export async function stats(relay) {
   const response = await fetch(`${relayOrDemo(relay)}/__test/stats`);
   assert.equal(response.status, 200, "the relay must be built with --features test-hooks");

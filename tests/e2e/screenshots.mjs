@@ -1,11 +1,13 @@
 // Takes the README's screenshots (docs/images/) from a running demo: `npm start` in one
 // terminal, then `node tests/e2e/screenshots.mjs`. Not part of `npm test`.
 //   DEMO_URL (http://localhost:8080)  CANVAS_URL (http://127.0.0.1:3000)
+//   COURSE_URL (http://127.0.0.1:8080/course.html: the "Canvas course page" iframing the demo)
 import { mkdir } from "node:fs/promises";
 import { launch } from "./browser.mjs";
 
 const BASE = process.env.DEMO_URL || "http://localhost:8080";
 const CANVAS = process.env.CANVAS_URL || "http://127.0.0.1:3000";
+const COURSE = process.env.COURSE_URL || "http://127.0.0.1:8080/course.html";
 const out = new URL("../../docs/images/", import.meta.url);
 await mkdir(out, { recursive: true });
 const shot = (page, name, options = {}) => page.screenshot({ path: new URL(name, out).pathname, ...options });
@@ -56,7 +58,24 @@ try {
   await denied.waitForURL((url) => url.href === `${BASE}/`);
   await denied.waitForSelector("#error:not([hidden])");
   await shot(denied, "demo-error.png");
+
+  // Inside "Canvas": the course page iframes the demo from another site; sign-in by popup.
+  const lti = await browser.newContext(desktop);
+  const course = await lti.newPage();
+  course.setDefaultTimeout(15_000);
+  await course.goto(COURSE);
+  const app = course.frameLocator("#tool");
+  await app.locator("html[data-ready]").waitFor({ state: "attached" });
+  const opened = lti.waitForEvent("page");
+  await app.locator("#sign-in-popup").click();
+  const popup = await opened;
+  await popup.waitForURL((url) => url.href.startsWith(`${CANVAS}/login`));
+  await logIn(popup);
+  await popup.click("#oauth2_accept_form button.primary");
+  await app.locator("#signed-in:not([hidden])").waitFor();
+  await course.waitForTimeout(1200);
+  await shot(course, "demo-in-canvas.png");
 } finally {
   await browser.close();
 }
-console.log("wrote docs/images/demo-{consent,error,signed-in,phone}.png");
+console.log("wrote docs/images/demo-{consent,error,signed-in,phone,in-canvas}.png");

@@ -117,7 +117,7 @@ describe("sign-in", () => {
     assert.equal(error.code, "state_unknown");
     assert.equal(await text(page, "#status"), "signed out");
     assert.equal(page.url(), `${BASE}/`, "the tampered code leaves the address bar too");
-    assert.deepEqual(await stats(), { token: 0, refresh: 0, revoke: 0, session_url: 0, lti: 0, api: 0, graphql: 0 }, "no relay call at all");
+    assert.deepEqual(await stats(), { token: 0, refresh: 0, revoke: 0, session_url: 0, cookie_check: 0, lti: 0, api: 0, graphql: 0 }, "no relay call at all");
 
     await page.goto(genuine);
     await ready(page);

@@ -164,7 +164,7 @@ pub async fn reset_relay() {
 /// Asserts the relay received no request at all since the last reset.
 pub async fn assert_no_relay_calls() {
     let stats = relay_stats().await;
-    for route in ["token", "refresh", "revoke", "session_url", "api", "graphql"] {
+    for route in ["token", "refresh", "revoke", "session_url", "cookie_check", "api", "graphql"] {
         assert_eq!(
             get(&stats, route).as_f64(),
             Some(0.0),

@@ -69,7 +69,7 @@ export async function usage(): Promise<void> {
   // @ts-expect-error revocation is one of four strings
   const wrong: "revoked" = signedOut.revocation;
   const unsubscribe: () => void = auth.onChange((event: ChangeEvent) => {
-    const kind: "signed-in" | "refreshed" | "signed-out" = event.type;
+    const kind: "signed-in" | "refreshed" | "signed-out" | "not-persistent" = event.type;
   });
   try {
     await auth.accessToken();
@@ -83,4 +83,16 @@ export async function usage(): Promise<void> {
   new CanvasAuth({ clientId: "1", redirectUri: "https://a/cb", relayUrl: "/r" });
   // @ts-expect-error the session carries no token
   auth.session?.accessToken;
+  // Popup sign-in (inside Canvas's iframe): the redirect page's one line, then the app's call.
+  if (CanvasAuth.completePopup()) return;
+  const popped: Session = await auth.signInPopup({ returnTo: "/", timeoutMs: 60_000 });
+  const persistent: boolean = popped.persistent;
+  const mine: Window | null = window.open("", "signin", "popup");
+  if (mine) await auth.signInPopup({ popup: mine });
+  auth.onChange((event: ChangeEvent) => {
+    if (event.type === "not-persistent") console.log("offer: open in a new window");
+  });
+  // @ts-expect-error popup must be a Window
+  auth.signInPopup({ popup: "https://canvas.example.edu" });
+  const popupCode: CanvasAuthError["code"] = "popup_opener_lost";
 }

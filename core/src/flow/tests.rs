@@ -152,3 +152,19 @@ fn stored_flows_round_trip_and_are_revalidated() {
         assert!(entry(bad.clone()).is_err(), "{bad}");
     }
 }
+
+/// L17: a popup sign-in's flow held in memory is taken once, and only by its own state.
+#[test]
+fn a_flow_in_memory_is_taken_once() {
+    let url = format!("{CB}?code=c&state={STATE}");
+    let mut held = Some(flow(NOW));
+    assert!(check_callback(&url, &mut held, &target(), NOW).is_ok());
+    assert!(held.is_none());
+    assert_eq!(check_callback(&url, &mut held, &target(), NOW).err().unwrap().code, ErrorCode::StateUnknown, "twice");
+    let mut held = Some(flow(NOW));
+    let other = format!("{CB}?code=c&state=other");
+    assert_eq!(check_callback(&other, &mut held, &target(), NOW).err().unwrap().code, ErrorCode::StateUnknown);
+    let elsewhere = format!("https://app.example.edu/other?code=c&state={STATE}");
+    let mut held = Some(flow(NOW));
+    assert_eq!(check_callback(&elsewhere, &mut held, &target(), NOW).err().unwrap().code, ErrorCode::CallbackMalformed);
+}

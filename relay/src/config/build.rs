@@ -4,7 +4,7 @@
 
 use super::raw::RawConfig;
 use super::types::{Count, List, Setting};
-use super::{err, ConfigError, LtiConfig, RelayConfig, SessionConfig};
+use super::{err, ConfigError, CookieMode, LtiConfig, RelayConfig, SessionConfig};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -90,7 +90,7 @@ impl TryFrom<RawConfig> for RelayConfig {
         };
         let max_api_body = count("RELAY_MAX_API_BODY", raw.relay_max_api_body, 256 * 1024, 0)?;
         let trusted_proxy_hops = count("RELAY_TRUSTED_PROXY_HOPS", raw.relay_trusted_proxy_hops, 0, 0)?;
-        Ok(Self {
+        let config = Self {
             canvas_url: canvas.url,
             client_id: client_id.0,
             client_secret,
@@ -182,6 +182,16 @@ impl TryFrom<RawConfig> for RelayConfig {
                 raw.relay_revoke_retry_attempts,
                 raw.relay_revoke_retry_delay_ms,
             )?,
-        })
+            cookie_mode: raw.relay_cookie_mode.map_or(CookieMode::Strict, |Setting(m)| m),
+        };
+        // R9: browsers keep a SameSite=None or Partitioned cookie only when it is Secure.
+        if config.cookie_mode == CookieMode::Embedded && !config.cookie_is_https() {
+            return Err(err(
+                "RELAY_COOKIE_MODE",
+                "embedded needs the relay served over https (its cookie is Secure; SameSite=None; Partitioned): \
+                 set RELAY_PUBLIC_URL to the relay's https URL",
+            ));
+        }
+        Ok(config)
     }
 }

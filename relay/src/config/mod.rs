@@ -39,6 +39,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// How the refresh-token cookie is flagged (`RELAY_COOKIE_MODE`, R3 and R9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieMode {
+    /// `SameSite=Strict`: the app is a top-level page.
+    Strict,
+    /// `SameSite=None; Partitioned`, https only: the app runs in a cross-site iframe (Canvas's LTI
+    /// frame) and the cookie lives in that frame's partition.
+    Embedded,
+}
+
 fn err(variable: &str, message: impl Into<String>) -> ConfigError {
     ConfigError { variable: variable.into(), message: message.into() }
 }
@@ -150,6 +160,8 @@ pub struct RelayConfig {
     pub frame_ancestors: String,
     /// The session's absolute cap, the /token deadline and sign-out retries.
     pub session: SessionConfig,
+    /// `RELAY_COOKIE_MODE`: `strict` (default) or `embedded` (R9).
+    pub cookie_mode: CookieMode,
 }
 
 impl RelayConfig {
@@ -220,6 +232,17 @@ impl RelayConfig {
     /// `POST:/api/graphql` is in `RELAY_API_ALLOW`: the GraphQL route is served (off by default).
     pub fn graphql_enabled(&self) -> bool {
         self.api_allow.iter().any(|r| r.prefix == GRAPHQL_PATH)
+    }
+
+    /// Whether the cookie is served as https (`Secure`, `__Host-`): decided from configuration only,
+    /// never from the request (a `Host` header behind a reverse proxy can look like loopback).
+    /// `RELAY_PUBLIC_URL` is https; without it, unless the relay listens on loopback and every
+    /// allowed origin is plain http (local development).
+    pub fn cookie_is_https(&self) -> bool {
+        match &self.public_url {
+            Some(u) => u.scheme() == "https",
+            None => !(self.listen.ip().is_loopback() && self.allowed_origins.iter().all(|o| o.starts_with("http://"))),
+        }
     }
 
     /// `""` for base path `/`, else the base path: prefix it to route paths.

@@ -56,6 +56,7 @@ pub(super) struct RawConfig {
     pub relay_connection_lifetime_secs: Option<Setting<Count>>,
     pub relay_shutdown_timeout_ms: Option<Setting<Count>>,
     pub relay_frame_ancestors: Option<List<String>>,
+    pub relay_cookie_mode: Option<Setting<super::CookieMode>>,
 }
 
 /// `RELAY_LISTEN`: `ADDRESS:PORT`.

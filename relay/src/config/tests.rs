@@ -216,3 +216,26 @@ fn graphql_is_off_by_default_and_only_post_api_graphql() {
     vars.insert("RELAY_MAX_GRAPHQL_BODY", "10".to_string());
     assert_eq!(load(&vars).unwrap_err().variable, "RELAY_MAX_GRAPHQL_BODY");
 }
+
+/// R9: the embedded cookie mode only over https, refused otherwise with the variable named.
+#[test]
+fn embedded_cookie_mode_needs_https() {
+    let mut vars = base();
+    assert_eq!(load(&vars).unwrap().cookie_mode, CookieMode::Strict, "the default");
+    vars.insert("RELAY_COOKIE_MODE", "embedded".to_string());
+    assert_eq!(load(&vars).unwrap().cookie_mode, CookieMode::Embedded, "https origins: a deployment");
+    vars.insert("RELAY_COOKIE_MODE", "Embedded".to_string());
+    assert_eq!(load(&vars).unwrap_err().variable, "RELAY_COOKIE_MODE");
+    // Local development over plain http: no Secure cookie, so no embedded mode.
+    let mut vars = base();
+    vars.insert("RELAY_COOKIE_MODE", "embedded".to_string());
+    vars.insert("CANVAS_URL", "http://127.0.0.1:3000".to_string());
+    vars.insert("RELAY_ALLOWED_ORIGINS", "http://localhost:8080".to_string());
+    let e = load(&vars).unwrap_err();
+    assert_eq!(e.variable, "RELAY_COOKIE_MODE", "{e}");
+    assert!(e.message.contains("https") && e.message.contains("RELAY_PUBLIC_URL"), "{e}");
+    vars.insert("RELAY_PUBLIC_URL", "http://localhost:8080".to_string());
+    assert_eq!(load(&vars).unwrap_err().variable, "RELAY_COOKIE_MODE", "an http public URL");
+    vars.insert("RELAY_PUBLIC_URL", "https://app.test:17300".to_string());
+    assert_eq!(load(&vars).unwrap().cookie_mode, CookieMode::Embedded, "TLS in front of a loopback relay");
+}

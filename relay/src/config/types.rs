@@ -242,6 +242,18 @@ impl FromStr for CookieKey {
     }
 }
 
+/// `RELAY_COOKIE_MODE`: `strict` (the default) or `embedded` (R9).
+impl FromStr for super::CookieMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "strict" => Ok(Self::Strict),
+            "embedded" => Ok(Self::Embedded),
+            _ => Err("expected strict or embedded".into()),
+        }
+    }
+}
+
 /// `RELAY_ALLOW_INSECURE_HTTP`: `1`/`true`/`yes` or `0`/`false`/`no`.
 pub(super) struct Flag(pub bool);
 

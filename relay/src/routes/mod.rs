@@ -40,6 +40,19 @@ pub(crate) fn open_cookie(state: &AppState, cookie: &SessionCookie, now: u64) ->
         .ok_or_else(|| RelayError::invalid_grant("the session cookie is not valid here; sign in again"))
 }
 
+/// `POST /cookie-check`: `{"received": true}` when the request carried exactly one non-empty
+/// session cookie, else `false`. The library asks right after a sign-in whether the browser kept
+/// the cookie (inside a cross-site iframe it may not, R9). Nothing of the cookie is in the answer,
+/// and it is not opened: "did it arrive" is the whole question.
+pub(crate) async fn cookie_check(
+    _: crate::extract::NoQuery,
+    cookie: SessionCookie,
+    _: crate::extract::OptionalJson<refresh::Empty>,
+) -> axum::Json<serde_json::Value> {
+    let received = matches!(&cookie.0, CookieValue::One(v) if !v.is_empty());
+    axum::Json(serde_json::json!({ "received": received }))
+}
+
 /// Adds the `Set-Cookie` for a freshly sealed value, kept by the browser until it expires.
 pub(crate) fn set_cookie(state: &AppState, resp: &mut Response, sealed: &str, lifetime: &Lifetime, now: u64) {
     let value = state.cookie.header(sealed, lifetime.max_age_secs(now));
