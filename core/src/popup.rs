@@ -63,6 +63,7 @@ pub struct PopupEvent<'a, R> {
     pub origin: &'a str,
     /// The opener's own origin (the popup posts to it and from it: the redirect URI is ours).
     pub own_origin: &'a str,
+    /// `event.data`, read through [`Record`]: untrusted, any shape.
     pub data: &'a R,
 }
 

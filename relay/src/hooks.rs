@@ -28,7 +28,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    fn all(&self) -> [(&'static str, &AtomicU64); 7] {
+    fn all(&self) -> [(&'static str, &AtomicU64); 8] {
         [
             ("token", &self.token),
             ("refresh", &self.refresh),
