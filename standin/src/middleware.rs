@@ -37,7 +37,8 @@ pub async fn middleware(State(app): State<AppRef>, req: Request, next: Next) -> 
 /// The access token of an API request, from `Authorization: Bearer` or the `access_token` query
 /// parameter (a token in a form body is not looked at here).
 fn api_token(req: &Request<Body>) -> Option<String> {
-    let bearer = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let bearer =
+        req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     if let Some(t) = bearer.map(str::trim).filter(|t| !t.is_empty()) {
         return Some(t.to_string());
     }

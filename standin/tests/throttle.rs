@@ -66,7 +66,10 @@ async fn next_refuses_with_429() {
     assert_eq!(r.header("x-rate-limit-remaining"), Some("0.0"));
     assert_eq!(fresh.status, 200);
     // A POST is throttled too; the reset hook empties the bucket.
-    assert_eq!(request("POST", &s.url("/api/v1/x"), &[("Authorization", &format!("Bearer {at}"))], None).await.status, 429);
+    assert_eq!(
+        request("POST", &s.url("/api/v1/x"), &[("Authorization", &format!("Bearer {at}"))], None).await.status,
+        429
+    );
     assert_eq!(request("POST", &s.url("/__test/throttle/reset"), &[], None).await.status, 204);
     assert_eq!(s.api("/api/v1/courses", &at).await.status, 200);
 }
@@ -85,7 +88,8 @@ async fn the_bucket_leaks_back() {
 #[tokio::test]
 async fn parallel_requests_pay_the_pre_flight_penalty() {
     // Sequentially this bucket never fills (cost 0); 4 requests in flight at once reserve 4 × 50.
-    let t = Throttle { high_water: 175.0, outflow: 0.0, up_front: 50.0, cost: 0.0, latency: Duration::from_millis(300) };
+    let t =
+        Throttle { high_water: 175.0, outflow: 0.0, up_front: 50.0, cost: 0.0, latency: Duration::from_millis(300) };
     let s = start(config(Behaviour::Up, t)).await;
     let at = s.tokens_for(WEB, WEB_SECRET).await["access_token"].as_str().unwrap().to_string();
     for _ in 0..5 {
