@@ -8,8 +8,8 @@ pub(crate) use body::BodyBudget;
 
 use crate::error::{RelayError, UpstreamStatus};
 use crate::extract::{read_body, Bearer};
-use crate::upstream;
 use crate::AppState;
+use crate::{quota, upstream};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -26,15 +26,8 @@ const REQUEST_HEADERS: &[HeaderName] = &[
     header::IF_MODIFIED_SINCE,
 ];
 
-const RESPONSE_HEADERS: &[&str] = &[
-    "content-type",
-    "etag",
-    "last-modified",
-    "www-authenticate",
-    "x-rate-limit-remaining",
-    "x-request-cost",
-    "retry-after",
-];
+/// Passed on as they are; `Retry-After` and the rate-limit headers are re-written (`quota.rs`).
+const RESPONSE_HEADERS: &[&str] = &["content-type", "etag", "last-modified", "www-authenticate"];
 
 /// Query parameters never forwarded: a token in a URL, or Rails' method override.
 const FORBIDDEN_QUERY: &[&str] = &["access_token", "_method"];
@@ -125,7 +118,10 @@ pub(crate) async fn proxy(
     }
     let resp = state.upstream.send(out, state.config.max_api_response).await?;
     if upstream::is_throttled(&resp) {
-        return Err(upstream::throttled(&resp));
+        // The quota goes with the refusal too: the app sees how empty the bucket is.
+        let mut r = upstream::throttled(&resp).into_response();
+        quota::copy_rate_limit(&resp.headers, r.headers_mut());
+        return Ok(r);
     }
     let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
     let mut headers = HeaderMap::new();
@@ -133,6 +129,10 @@ pub(crate) async fn proxy(
         for v in resp.headers.get_all(*name) {
             headers.append(HeaderName::from_static(name), v.clone());
         }
+    }
+    quota::copy_rate_limit(&resp.headers, &mut headers);
+    if let Some(secs) = quota::retry_after(&resp.headers, std::time::SystemTime::now()) {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     let prefix = relay_api_prefix(&state);
     let links: Vec<String> = resp
