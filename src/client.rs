@@ -7,6 +7,7 @@ use crate::js::{get, now_ms, object, set, Js};
 use crate::random::random_bytes;
 use crate::session::{self, Session};
 use crate::tabs::{ANSWER, ASK, SESSION, SIGNED_OUT};
+use crate::throttle::Slots;
 use canvas_oauth_core::{decode_peer_message, PeerMessage, State};
 use js_sys::{Function, Promise};
 use std::cell::{Cell, RefCell};
@@ -39,6 +40,10 @@ pub(crate) struct Inner {
     /// announced: a tab that waited for the lock watches it change (S14).
     pub peer_outcomes: Cell<u32>,
     pub flow_index: FlowIndex,
+    /// API calls in flight in this tab (L16).
+    pub slots: Slots,
+    /// `auth.rateLimit`: null until an API answer reports the quota.
+    pub quota: RefCell<JsValue>,
 }
 
 impl Drop for Inner {
@@ -65,6 +70,8 @@ impl Inner {
                 closure
             });
             Inner {
+                slots: Slots::new(config.max_in_flight),
+                quota: RefCell::new(JsValue::NULL),
                 config,
                 session: RefCell::new(None),
                 refreshing: RefCell::new(None),

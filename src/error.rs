@@ -22,6 +22,9 @@ export interface CanvasAuthError extends Error {
   code: CanvasAuthErrorCode;
   /** Plain text, never HTML: Canvas's `error_description` where there is one. */
   description: string;
+  /** With `rate_limited` only: seconds to wait before trying again (the relay's `Retry-After`,
+   *  at most 3600; 5 when the answer gave none). */
+  retryAfter?: number;
 }
 "#;
 
@@ -31,6 +34,9 @@ pub fn js_error(error: Error) -> JsValue {
     js.set_name("CanvasAuthError");
     set(&js, "code", error.code.as_str());
     set(&js, "description", error.description);
+    if error.retry_after > 0 {
+        set(&js, "retryAfter", error.retry_after);
+    }
     js.into()
 }
 

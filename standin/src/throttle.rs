@@ -1,4 +1,4 @@
-//! Canvas's request throttle (`lib/request_throttle.rb`, `doc/api/throttling.md`): a leaky bucket
+//! Canvas's request throttle (canvas-lms `RequestThrottle`, and its "Throttling" API page): a leaky bucket
 //! per access token. Each request first reserves an up-front cost (the pre-flight penalty, which
 //! is what punishes parallel requests), is refused when the bucket is then full (count >= high
 //! water mark), and on completion has the up-front cost credited back and its own cost charged.
