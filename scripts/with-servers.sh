@@ -40,12 +40,13 @@ start_server "$logs/relay.log" env \
   RELAY_API_ALLOW="GET:/api/v1/ DELETE:/api/v1/users/self/favorites/" \
   "$bin"/canvas-oauth-relay
 
-# Canvas throttling: a bucket of 3 units that leaks 2 per second, each request costing 1 and
-# reserving 1 while in flight (100 ms). Retry-After 1 s from the relay, POST allowed.
+# Canvas throttling: a bucket of 3 units that leaks 2 per second; a request reserves 1 while in
+# flight (100 ms) and costs 3, so one request fills it and the next is refused for about a second.
+# Retry-After 1 s from the relay; POST and DELETE allowed.
 THROTTLED_STANDIN_PORT=${THROTTLED_STANDIN_PORT:-17106}
 THROTTLED_RELAY_PORT=${THROTTLED_RELAY_PORT:-17107}
 start_server "$logs/throttled-standin.log" "$bin"/canvas-standin --listen "127.0.0.1:$THROTTLED_STANDIN_PORT" \
-  --test-hooks --throttle-high-water 3 --throttle-outflow 2 --throttle-up-front 1 --throttle-cost 1 --api-latency-ms 100
+  --test-hooks --throttle-high-water 3 --throttle-outflow 2 --throttle-up-front 1 --throttle-cost 3 --api-latency-ms 100
 
 start_server "$logs/throttled-relay.log" env \
   CANVAS_URL="http://127.0.0.1:$THROTTLED_STANDIN_PORT" \
