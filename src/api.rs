@@ -11,8 +11,12 @@ use crate::client::Inner;
 use crate::error::{js_error, window};
 use crate::js::{get, object, promise, set};
 use crate::relay::{read_capped, Deadline};
-use canvas_oauth_core::{concat, decimal, is_api_path, next_link, Error, ErrorCode, RELAY_HEADER};
-use js_sys::{Object, Promise, JSON};
+use crate::throttle::{self, Slot};
+use canvas_oauth_core::{
+    concat, decimal, is_api_path, is_retryable_method, is_throttled, next_link, parse_retry_after, retry_delay_ms,
+    Error, ErrorCode, RELAY_HEADER,
+};
+use js_sys::{Math, Object, Promise, JSON};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -60,17 +64,23 @@ fn combined_signal(caller: &JsValue, deadline: &Deadline) -> JsValue {
     }
 }
 
-/// A request to `url` with the caller's `init`, the token, and a signal that includes the deadline.
-fn request(url: &str, init: &JsValue, deadline: &Deadline, token: &str) -> Result<Request, JsValue> {
+/// The caller's request with the token; sent through [`attempt`] copies.
+fn request(url: &str, init: &JsValue, token: &str) -> Result<Request, JsValue> {
     let init: RequestInit =
         Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() }))
             .unchecked_into();
-    set(&init, "signal", combined_signal(&get(&init, "signal"), deadline));
     let request = Request::new_with_str_and_init(url, &init)
         .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
     request.headers().set("Authorization", &concat(&["Bearer ", token]))?;
     request.headers().set(RELAY_HEADER, "1")?;
     Ok(request)
+}
+
+/// A fresh copy of `template` (a Request's body can be read only once) under `deadline`.
+fn attempt(template: &Request, caller: &JsValue, deadline: &Deadline) -> Result<Request, JsValue> {
+    let init = RequestInit::new();
+    set(&init, "signal", combined_signal(caller, deadline));
+    Request::new_with_request_and_init(&template.clone()?, &init)
 }
 
 async fn send(request: &Request, deadline: &Deadline, caller_signal: &JsValue) -> Result<Response, JsValue> {
@@ -93,32 +103,43 @@ async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
 }
 
 pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, JsValue> {
-    send_api(inner, path, init).await.map(|(response, _deadline)| response)
+    send_api(inner, path, init).await.map(|(response, ..)| response)
 }
 
-/// The API call with the deadline still running, for a caller that goes on to read the body.
-pub(crate) async fn send_api(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<(Response, Deadline), JsValue> {
+/// The API call with the deadline still running and the slot held, for a caller that goes on to
+/// read the body. L13: on a 401 "Invalid access token." one refresh and one retry, never a loop.
+/// L18: a throttled GET or HEAD is retried within the back-off budget; other methods never.
+pub(crate) async fn send_api(
+    inner: &Rc<Inner>,
+    path: &str,
+    init: &JsValue,
+) -> Result<(Response, Deadline, Slot), JsValue> {
     let url = api_url(inner, path)?;
-    let caller_signal = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
-    let token = inner.access_token().await?;
-    let deadline = Deadline::start(inner.config.timeout_ms)?;
-    let first = request(&url, init, &deadline, &token)?;
-    // Kept unsent for the retry: a Request's body can be read only once.
-    let spare = first.clone()?;
-    let response = send(&first, &deadline, &caller_signal).await?;
-    if !is_invalid_token(&response, &deadline).await {
-        return Ok((response, deadline));
+    let caller = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
+    let slot = throttle::acquire(inner, &caller).await?;
+    let mut token = inner.access_token().await?;
+    let template = request(&url, init, &token)?;
+    let retryable = is_retryable_method(&template.method());
+    let (mut refreshed, mut retries) = (false, 0);
+    loop {
+        let deadline = Deadline::start(inner.config.timeout_ms)?;
+        let response = send(&attempt(&template, &caller, &deadline)?, &deadline, &caller).await?;
+        throttle::note_quota(inner, &response);
+        if !refreshed && is_invalid_token(&response, &deadline).await {
+            refreshed = true;
+            token = inner.refresh(Some(token)).await?;
+            template.headers().set("Authorization", &concat(&["Bearer ", &token]))?;
+            continue;
+        }
+        let wait = Some(response.status()).filter(|s| retryable && is_throttled(*s)).and_then(|_| {
+            let header = response.headers().get("Retry-After").ok().flatten();
+            retry_delay_ms(inner.config.retry, retries, parse_retry_after(header.as_deref()), Math::random())
+        });
+        let Some(ms) = wait else { return Ok((response, deadline, slot)) };
+        drop(deadline);
+        retries += 1;
+        throttle::back_off(ms, &caller).await?;
     }
-    drop(deadline);
-    // L13: refresh once, retry once, never loop. The retry gets its own deadline.
-    let token = inner.refresh(Some(token)).await?;
-    let deadline = Deadline::start(inner.config.timeout_ms)?;
-    let retry_init = RequestInit::new();
-    set(&retry_init, "signal", combined_signal(&caller_signal, &deadline));
-    let retry = Request::new_with_request_and_init(&spare, &retry_init)?;
-    retry.headers().set("Authorization", &concat(&["Bearer ", &token]))?;
-    let response = send(&retry, &deadline, &caller_signal).await?;
-    Ok((response, deadline))
 }
 
 /// The pages of a list, as an async iterator of each page's parsed JSON.
@@ -147,17 +168,21 @@ impl Pages {
                 set(&result, "value", JsValue::UNDEFINED);
                 return Ok(result);
             };
-            let (response, deadline) = send_api(&inner, &path, &JsValue::UNDEFINED).await?;
+            let (response, deadline, _slot) = send_api(&inner, &path, &JsValue::UNDEFINED).await?;
             if !response.ok() {
                 let code = match response.status() {
                     401 => ErrorCode::NotSignedIn,
                     429 | 503 => ErrorCode::RateLimited,
                     _ => ErrorCode::RelayError,
                 };
-                return Err(js_error(Error::new(
-                    code,
-                    concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
-                )));
+                let retry_after = response.headers().get("Retry-After").ok().flatten();
+                return Err(js_error(
+                    Error::new(
+                        code,
+                        concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
+                    )
+                    .with_retry_after(retry_after.as_deref()),
+                ));
             }
             let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
             if let Some(mut url) = next_link(&link) {

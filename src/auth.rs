@@ -91,6 +91,13 @@ impl CanvasAuth {
         self.inner.session_js()
     }
 
+    /// The quota Canvas last reported on an API answer: `{ remaining, cost, at }` (`at`: epoch ms
+    /// when it was seen; a field is null when that answer lacked its header), or null before any.
+    #[wasm_bindgen(getter = rateLimit, unchecked_return_type = "RateLimit | null")]
+    pub fn rate_limit(&self) -> JsValue {
+        self.inner.quota.borrow().clone()
+    }
+
     /// A valid access token, refreshed first when it is due (one refresh across all tabs).
     #[wasm_bindgen(js_name = accessToken, unchecked_return_type = "Promise<string>")]
     pub fn access_token(&self) -> Promise {

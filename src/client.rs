@@ -7,6 +7,7 @@ use crate::js::{get, now_ms, object, set, Js};
 use crate::random::random_bytes;
 use crate::session::{self, Session};
 use crate::tabs::{ANSWER, ASK, SESSION, SIGNED_OUT};
+use crate::throttle::Slots;
 use canvas_oauth_core::{decode_peer_message, PeerMessage, State};
 use js_sys::{Function, Promise};
 use std::cell::{Cell, RefCell};
@@ -42,6 +43,10 @@ pub(crate) struct Inner {
     /// `false` when the relay did not get its cookie back after the sign-in (R9): the session
     /// then ends with its access token. A refresh that worked sets it back.
     pub persistent: Cell<bool>,
+    /// API calls in flight in this tab (L18).
+    pub slots: Slots,
+    /// `auth.rateLimit`: null until an API answer reports the quota.
+    pub quota: RefCell<JsValue>,
 }
 
 impl Drop for Inner {
@@ -68,6 +73,8 @@ impl Inner {
                 closure
             });
             Inner {
+                slots: Slots::new(config.max_in_flight),
+                quota: RefCell::new(JsValue::NULL),
                 config,
                 session: RefCell::new(None),
                 refreshing: RefCell::new(None),

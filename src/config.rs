@@ -6,6 +6,7 @@ use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{
     concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl,
+    RetryPolicy,
 };
 use wasm_bindgen::prelude::*;
 
@@ -20,6 +21,8 @@ pub(crate) struct Config {
     pub scopes: Vec<String>,
     pub timeout_ms: f64,
     pub refresh_margin_secs: u64,
+    pub retry: RetryPolicy,
+    pub max_in_flight: u32,
 }
 
 fn invalid(field: &str, why: &str) -> JsValue {
@@ -47,13 +50,44 @@ impl Config {
         let scopes = normalize_scopes(&scopes).map_err(|e| invalid("scopes", &e.description))?;
         let timeout_ms = opt_number(options, "timeoutMs", 15_000.0, (100.0, 120_000.0))?;
         let refresh_margin_secs = opt_number(options, "refreshMarginSeconds", 60.0, (0.0, 3_600.0))? as u64;
-        Ok(Self { canvas, client_id, redirect_uri, relay, relay_origin, scopes, timeout_ms, refresh_margin_secs })
+        let retry = retry_policy(&get(options, "retry"))?;
+        let max_in_flight = opt_number(options, "maxInFlight", 4.0, (1.0, 64.0))? as u32;
+        Ok(Self {
+            canvas,
+            client_id,
+            redirect_uri,
+            relay,
+            relay_origin,
+            scopes,
+            timeout_ms,
+            refresh_margin_secs,
+            retry,
+            max_in_flight,
+        })
     }
 
     /// Name shared by this app's tabs for the BroadcastChannel and the refresh lock.
     pub fn channel_name(&self) -> String {
         concat(&["canvas-oauth:", self.canvas.origin(), ":", &self.client_id])
     }
+}
+
+/// `retry`: absent for the default, `false` for none, or `{ attempts?, maxDelayMs? }`.
+fn retry_policy(value: &JsValue) -> Result<RetryPolicy, JsValue> {
+    let d = RetryPolicy::DEFAULT;
+    if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
+        return Ok(d);
+    }
+    if value.as_bool() == Some(false) {
+        return Ok(RetryPolicy::OFF);
+    }
+    if !value.is_object() {
+        return Err(invalid("retry", "must be false or { attempts, maxDelayMs }"));
+    }
+    Ok(RetryPolicy {
+        attempts: opt_number(value, "attempts", d.attempts.into(), (0.0, 10.0))? as u32,
+        max_delay_ms: opt_number(value, "maxDelayMs", d.max_delay_ms.into(), (0.0, 60_000.0))? as u32,
+    })
 }
 
 /// The relay: an absolute http(s) URL (https unless loopback) or a same-origin path.

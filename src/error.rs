@@ -37,6 +37,9 @@ export interface CanvasAuthError extends Error {
   errors?: CanvasGraphQLError[];
   /** With code "graphql_error": the partial `data` Canvas answered alongside, if any. */
   data?: Record<string, unknown>;
+  /** With `rate_limited` only: seconds to wait before trying again (the relay's `Retry-After`,
+   *  at most 3600; 5 when the answer gave none). */
+  retryAfter?: number;
 }
 "#;
 
@@ -46,6 +49,9 @@ pub fn js_error(error: Error) -> JsValue {
     js.set_name("CanvasAuthError");
     set(&js, "code", error.code.as_str());
     set(&js, "description", error.description);
+    if error.retry_after > 0 {
+        set(&js, "retryAfter", error.retry_after);
+    }
     js.into()
 }
 

@@ -36,7 +36,7 @@ pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsVa
         };
         return Err(err(ErrorCode::InvalidArgument, why));
     }
-    let (response, deadline) = crate::api::send_api(inner, GRAPHQL_PATH, &init).await?;
+    let (response, deadline, _slot) = crate::api::send_api(inner, GRAPHQL_PATH, &init).await?;
     let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await.map_err(js_error)?;
     let answer = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
     let data = get(&answer, "data");

@@ -19,6 +19,7 @@ mod relay;
 mod session;
 mod signin;
 mod tabs;
+mod throttle;
 mod types;
 
 pub use api::Pages;

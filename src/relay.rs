@@ -95,7 +95,8 @@ pub(crate) async fn post(
         let error = get(&v, "error").as_string()?;
         Some(ErrorBody { error, error_description: get(&v, "error_description").as_string() })
     });
-    Err(error_from_relay(response.status(), body.as_ref()))
+    let retry_after = response.headers().get("Retry-After").ok().flatten();
+    Err(error_from_relay(response.status(), body.as_ref()).with_retry_after(retry_after.as_deref()))
 }
 
 /// Reads a response body as UTF-8 text, refusing more than `cap` bytes without buffering them.

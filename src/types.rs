@@ -20,6 +20,22 @@ export interface CanvasAuthOptions {
   timeoutMs?: number;
   /** Refresh this many seconds before expiry (default 60). */
   refreshMarginSeconds?: number;
+  /** Retries of a throttled (429/503) GET or HEAD in `fetch` and `paginate`: jittered exponential
+   *  back-off from 500 ms, never sooner than `Retry-After`, no wait over `maxDelayMs` (a longer
+   *  `Retry-After` is handed back at once). Default `{ attempts: 3, maxDelayMs: 10000 }`; `false`:
+   *  none. Other methods are never retried. */
+  retry?: false | { attempts?: number; maxDelayMs?: number };
+  /** API calls in flight at once in this tab (default 4, 1–64); more wait in order. Canvas
+   *  charges every request in flight up front, so parallel calls throttle sooner. */
+  maxInFlight?: number;
+}
+
+/** The quota Canvas last reported (`X-Rate-Limit-Remaining`, `X-Request-Cost`). */
+export interface RateLimit {
+  remaining: number | null;
+  cost: number | null;
+  /** When it was seen, epoch milliseconds. */
+  at: number;
 }
 
 /** Options of `authorizeUrl` and `signIn`. */
@@ -83,7 +99,8 @@ export interface CanvasAuth {
   /** Checks the callback (default: the current address), cleans the address bar, exchanges the code. */
   handleCallback(url?: string | URL): Promise<Session>;
   /** The Canvas API ("/api/v1/...", or "/api/graphql": see `graphql()`) through the relay, token
-   *  attached; one refresh and retry on 401 "Invalid access token.".
+   *  attached; one refresh and retry on 401 "Invalid access token.";
+   *  a throttled GET or HEAD is retried (see `retry`); waits for a free slot (`maxInFlight`).
    *  The timeout (`timeoutMs`) covers the response head. Reading the body is yours to bound: pass
    *  `init.signal` for a deadline (it stays attached to the body); the relay caps its size. */
   fetch(path: string, init?: RequestInit): Promise<Response>;

@@ -165,12 +165,25 @@ pub struct Error {
     pub code: ErrorCode,
     /// For people: says which option or step failed, or Canvas's own description.
     pub description: String,
+    /// Seconds to wait (JS `retryAfter`), 1..=3600 on [`ErrorCode::RateLimited`], else 0. A u16,
+    /// not an `Option<u32>`: it fits in the struct's padding (the wider field cost 485 B of wasm).
+    pub retry_after: u16,
 }
 
 impl Error {
     /// `description` must hold no secret (see above).
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        Self { code, description: description.into(), retry_after: 0 }
+    }
+
+    /// A `rate_limited` error learns its wait from the answer's `Retry-After` header (clamped;
+    /// [`crate::DEFAULT_RETRY_AFTER_SECS`] when unreadable). Other codes are left alone.
+    pub fn with_retry_after(mut self, header: Option<&str>) -> Self {
+        if self.code == ErrorCode::RateLimited {
+            let secs = crate::parse_retry_after(header).unwrap_or(crate::DEFAULT_RETRY_AFTER_SECS);
+            self.retry_after = secs.clamp(1, crate::MAX_RETRY_AFTER_SECS) as u16;
+        }
+        self
     }
 }
 

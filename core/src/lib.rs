@@ -21,6 +21,7 @@ mod secret;
 mod session;
 mod signout;
 pub mod tabs;
+mod throttle;
 mod url;
 
 pub use authorize::{
@@ -51,6 +52,10 @@ pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, Ses
 pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
 pub use signout::{canvas_sign_out_url, decode_revoke_answer, Revocation};
 pub use tabs::{decode_peer_message, decode_session_message, PeerMessage};
+pub use throttle::{
+    is_retryable_method, is_throttled, parse_quota, parse_retry_after, retry_delay_ms, RetryPolicy,
+    DEFAULT_RETRY_AFTER_SECS, MAX_RETRY_AFTER_SECS,
+};
 pub use url::{safe_return_path, HttpUrl};
 
 /// How long a pending authorization may wait for its callback (L2): Canvas codes live 10 minutes too.

@@ -358,3 +358,61 @@ proptest! {
         prop_assert_eq!(popup_page(&url, false), PopupPage::OpenerLost);
     }
 }
+
+// L18: the retry back-off of throttled calls.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Every wait is within the policy and at least what the server asked; the retries stop after
+    /// `attempts`, so the total stays within `attempts × max_delay_ms`.
+    #[test]
+    fn back_off_stays_within_its_budget(
+        attempts in 0u32..10,
+        max_delay_ms in 0u32..120_000,
+        retry_after in proptest::option::of(0u32..7200),
+        randoms in proptest::collection::vec(-1.0f64..2.0, 12),
+    ) {
+        let policy = RetryPolicy { attempts, max_delay_ms };
+        let mut total: u64 = 0;
+        let mut retries = 0;
+        for (done, random) in randoms.iter().enumerate() {
+            let Some(delay) = retry_delay_ms(policy, done as u32, retry_after, *random) else { break };
+            prop_assert!(delay <= max_delay_ms);
+            prop_assert!(u64::from(delay) >= u64::from(retry_after.unwrap_or(0)) * 1000);
+            total += u64::from(delay);
+            retries += 1;
+        }
+        prop_assert!(retries <= attempts);
+        prop_assert!(total <= u64::from(attempts) * u64::from(max_delay_ms));
+    }
+
+    /// Any header text: Retry-After is `None` or within 0..=3600; a quota is `None` or a finite
+    /// number in 0..=1e6.
+    #[test]
+    fn throttling_headers_are_clamped(text in ".{0,40}") {
+        if let Some(secs) = parse_retry_after(Some(&text)) {
+            prop_assert!(secs <= MAX_RETRY_AFTER_SECS);
+        }
+        if let Some(n) = parse_quota(Some(&text)) {
+            prop_assert!(n.is_finite() && (0.0..=1_000_000.0).contains(&n));
+        }
+        let e = Error::new(ErrorCode::RateLimited, "x").with_retry_after(Some(&text));
+        prop_assert!((1..=MAX_RETRY_AFTER_SECS).contains(&u32::from(e.retry_after)));
+    }
+
+    /// A plain decimal reads as what Rust's own float parser reads, to 1e-9.
+    #[test]
+    fn quotas_read_as_decimals(whole in 0u32..1_000_000, fraction in "[0-9]{0,9}") {
+        let text = format!("{whole}.{fraction}");
+        let want: f64 = text.parse().unwrap();
+        let got = parse_quota(Some(&text)).unwrap();
+        prop_assert!((got - want).abs() < 1e-9, "{} vs {}", got, want);
+    }
+
+    #[test]
+    fn rate_limited_errors_always_say_how_long(text in ".{0,40}") {
+        let e = Error::new(ErrorCode::RateLimited, "x").with_retry_after(Some(&text));
+        prop_assert!((1..=MAX_RETRY_AFTER_SECS).contains(&u32::from(e.retry_after)));
+        prop_assert_eq!(Error::new(ErrorCode::RelayError, "x").with_retry_after(Some(&text)).retry_after, 0);
+    }
+}

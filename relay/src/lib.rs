@@ -30,6 +30,7 @@ mod layers;
 mod limits;
 pub mod lti;
 mod proxy;
+mod quota;
 mod request_log;
 mod revoke_retry;
 mod routes;

@@ -10,8 +10,9 @@ pub(crate) use graphql::graphql;
 
 use crate::error::{RelayError, UpstreamStatus};
 use crate::extract::{read_body, Bearer};
-use crate::upstream::{self, UpstreamResponse};
+use crate::upstream::UpstreamResponse;
 use crate::AppState;
+use crate::{quota, upstream};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -28,15 +29,8 @@ const REQUEST_HEADERS: &[HeaderName] = &[
     header::IF_MODIFIED_SINCE,
 ];
 
-const RESPONSE_HEADERS: &[&str] = &[
-    "content-type",
-    "etag",
-    "last-modified",
-    "www-authenticate",
-    "x-rate-limit-remaining",
-    "x-request-cost",
-    "retry-after",
-];
+/// Passed on as they are; `Retry-After` and the rate-limit headers are re-written (`quota.rs`).
+const RESPONSE_HEADERS: &[&str] = &["content-type", "etag", "last-modified", "www-authenticate"];
 
 /// Query parameters never forwarded: a token in a URL, or Rails' method override.
 const FORBIDDEN_QUERY: &[&str] = &["access_token", "_method"];
@@ -126,7 +120,10 @@ pub(crate) async fn proxy(
         out = out.body(body);
     }
     let resp = state.upstream.send(out, state.config.max_api_response).await?;
-    let (status, mut headers) = passed_on(&resp)?;
+    let (status, mut headers) = match passed_on(&resp) {
+        Ok(passed) => passed,
+        Err(refusal) => return Ok(*refusal),
+    };
     let prefix = relay_api_prefix(&state);
     let links: Vec<String> = resp
         .headers
@@ -143,18 +140,27 @@ pub(crate) async fn proxy(
     Ok(respond(status, headers, resp))
 }
 
-/// Canvas's status and the headers of `RESPONSE_HEADERS`, as the browser gets them; throttling
-/// becomes the relay's own error instead (R6). Shared by the API proxy and the GraphQL route.
-fn passed_on(resp: &UpstreamResponse) -> Result<(StatusCode, HeaderMap), RelayError> {
+/// Canvas's status and the headers of `RESPONSE_HEADERS`, with the quota and `Retry-After`, as the
+/// browser gets them; a throttled answer becomes the relay's own refusal instead (R6), still
+/// carrying the quota so the app sees how empty the bucket is. Shared by the API proxy and the
+/// GraphQL route.
+fn passed_on(resp: &UpstreamResponse) -> Result<(StatusCode, HeaderMap), Box<Response>> {
     if upstream::is_throttled(resp) {
-        return Err(upstream::throttled(resp));
+        let mut r = upstream::throttled(resp).into_response();
+        quota::copy_rate_limit(&resp.headers, r.headers_mut());
+        return Err(Box::new(r));
     }
-    let status = StatusCode::from_u16(resp.status).map_err(|_| RelayError::bad_gateway("Canvas failed"))?;
+    let status = StatusCode::from_u16(resp.status)
+        .map_err(|_| Box::new(RelayError::bad_gateway("Canvas failed").into_response()))?;
     let mut headers = HeaderMap::new();
     for name in RESPONSE_HEADERS {
         for v in resp.headers.get_all(*name) {
             headers.append(HeaderName::from_static(name), v.clone());
         }
+    }
+    quota::copy_rate_limit(&resp.headers, &mut headers);
+    if let Some(secs) = quota::retry_after(&resp.headers, std::time::SystemTime::now()) {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     Ok((status, headers))
 }

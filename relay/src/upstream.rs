@@ -20,6 +20,7 @@ pub struct Upstream {
     pub client: reqwest::Client,
     slots: Arc<Semaphore>,
     timeout: Duration,
+    retry_default: u64,
 }
 
 /// A fully read upstream answer.
@@ -27,6 +28,8 @@ pub struct UpstreamResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Retry-After to give when Canvas throttles without one (`RELAY_THROTTLE_RETRY_AFTER_SECS`).
+    pub retry_default: u64,
 }
 
 impl Upstream {
@@ -48,7 +51,12 @@ impl Upstream {
             .pool_max_idle_per_host(16)
             .build()
             .expect("reqwest client with rustls builds");
-        Self { client, slots: Arc::new(Semaphore::new(config.max_inflight)), timeout: config.upstream_timeout }
+        Self {
+            client,
+            slots: Arc::new(Semaphore::new(config.max_inflight)),
+            timeout: config.upstream_timeout,
+            retry_default: config.throttle_retry_after,
+        }
     }
 
     /// Sends `request` and reads at most `cap` bytes of body, within the total deadline.
@@ -70,7 +78,7 @@ impl Upstream {
             }
             let headers = resp.headers().clone();
             let body = read_capped(resp, cap).await.map_err(|e| e.with_upstream(status))?;
-            Ok(UpstreamResponse { status, headers, body })
+            Ok(UpstreamResponse { status, headers, body, retry_default: self.retry_default })
         };
         match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
@@ -128,14 +136,10 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// The answer to a throttled call: 503 + Canvas's Retry-After, clamped (`quota.rs`), or the
+/// configured default (Canvas sends none today).
 pub fn throttled(resp: &UpstreamResponse) -> RelayError {
-    let retry = resp
-        .headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| (1..=3600).contains(n))
-        .unwrap_or(DEFAULT_RETRY_AFTER);
+    let retry = crate::quota::retry_after(&resp.headers, std::time::SystemTime::now()).unwrap_or(resp.retry_default);
     RelayError::unavailable("Canvas is throttling requests; retry later", retry).with_upstream(resp.status)
 }
 

@@ -1,6 +1,7 @@
 //! How one stand-in instance is configured.
 
 use crate::seed::{default_seed, Seed};
+pub use crate::throttle::Throttle;
 use std::time::Duration;
 
 /// Which Canvas code the stand-in imitates where versions differ (docs/canvas.md §7).
@@ -11,7 +12,7 @@ pub enum Behaviour {
     Up,
     /// Newer code not yet confirmed as released: PKCE downgrade closed, `invalid_grant` for bad
     /// refresh tokens, exact-only redirect_uri matching, OOB refused for non-document fetches,
-    /// the RFC 8707 `resource` parameter.
+    /// the RFC 8707 `resource` parameter, 429 instead of 403 for a throttled request.
     Next,
 }
 
@@ -39,6 +40,8 @@ pub struct Config {
     /// Lifetime of authorization codes and their PKCE challenges (Canvas: 600 s).
     pub code_ttl: Duration,
     pub behaviour: Behaviour,
+    /// The API request throttle (`throttle.rs`).
+    pub throttle: Throttle,
     /// Enables the `/__test/*` endpoints (not Canvas behaviour).
     pub test_hooks: bool,
 }
@@ -51,6 +54,7 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(3600),
             code_ttl: Duration::from_secs(600),
             behaviour: Behaviour::Up,
+            throttle: Throttle::default(),
             test_hooks: false,
         }
     }

@@ -83,6 +83,14 @@ pub async fn stats(State(app): State<AppRef>, req: Request) -> Response {
             "refresh_requests": s.refresh_requests.load(Ordering::Relaxed),
             "revoke_requests": s.revoke_requests.load(Ordering::Relaxed),
             "api_requests": s.api_requests.load(Ordering::Relaxed),
+            "api_peak_in_flight": app.buckets.lock().expect("buckets lock").peak_in_flight(),
         }),
     ))
+}
+
+/// POST /__test/throttle/reset: empties every token's bucket and forgets the peak in flight.
+pub async fn reset_throttle(State(app): State<AppRef>, req: Request) -> Response {
+    let _ = read_req(req).await;
+    app.buckets.lock().expect("buckets lock").clear();
+    cors(StatusCode::NO_CONTENT.into_response())
 }

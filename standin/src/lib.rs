@@ -33,11 +33,12 @@ mod service_user;
 mod session;
 mod state;
 mod store;
+mod throttle;
 mod token;
 mod token_auth;
 pub mod util;
 
-pub use config::{Behaviour, Config};
+pub use config::{Behaviour, Config, Throttle};
 pub use seed::{default_seed, ClientType, Course, DeveloperKey, Seed, Settings, User};
 
 use axum::routing::{get, post};
@@ -126,7 +127,8 @@ pub fn router(config: Config) -> Router {
     if test_hooks {
         r = r
             .route("/__test/code", post(hooks::code).options(hooks::preflight))
-            .route("/__test/stats", get(hooks::stats).options(hooks::preflight));
+            .route("/__test/stats", get(hooks::stats).options(hooks::preflight))
+            .route("/__test/throttle/reset", post(hooks::reset_throttle).options(hooks::preflight));
     }
     r.fallback(middleware::not_found)
         .layer(axum::middleware::from_fn_with_state(app.clone(), middleware::middleware))

@@ -5,7 +5,9 @@ use lexopt::prelude::*;
 use std::time::Duration;
 
 const USAGE: &str = "usage: canvas-standin [--seed FILE] [--print-seed] [--listen ADDR] [--public-url URL]
-                      [--access-token-ttl SECS] [--code-ttl SECS] [--behaviour up|next] [--test-hooks]";
+                      [--access-token-ttl SECS] [--code-ttl SECS] [--behaviour up|next] [--test-hooks]
+                      [--throttle-high-water N] [--throttle-outflow N] [--throttle-up-front N]
+                      [--throttle-cost N] [--api-latency-ms N]";
 
 /// What the command line asks for.
 struct Cli {
@@ -19,6 +21,13 @@ fn secs(v: &str, flag: &str) -> Result<Duration, String> {
     match v.parse::<f64>() {
         Ok(s) if s >= 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
         _ => Err(format!("{flag} needs a number of seconds")),
+    }
+}
+
+fn number(v: &str, flag: &str) -> Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(n) if n >= 0.0 && n.is_finite() => Ok(n),
+        _ => Err(format!("{flag} needs a number, 0 or more")),
     }
 }
 
@@ -50,6 +59,21 @@ fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, Stri
                 cli.config.behaviour = value(&mut parser, "--behaviour")?.parse::<Behaviour>()?
             }
             Long("test-hooks") => cli.config.test_hooks = true,
+            Long(f @ ("throttle-high-water" | "throttle-outflow" | "throttle-up-front" | "throttle-cost")) => {
+                let (f, flag) = (f.to_string(), format!("--{f}"));
+                let n = number(&value(&mut parser, &flag)?, &flag)?;
+                let t = &mut cli.config.throttle;
+                *match f.as_str() {
+                    "throttle-high-water" => &mut t.high_water,
+                    "throttle-outflow" => &mut t.outflow,
+                    "throttle-up-front" => &mut t.up_front,
+                    _ => &mut t.cost,
+                } = n;
+            }
+            Long("api-latency-ms") => {
+                let n = number(&value(&mut parser, "--api-latency-ms")?, "--api-latency-ms")?;
+                cli.config.throttle.latency = Duration::from_secs_f64(n / 1000.0);
+            }
             Short('h') | Long("help") => cli.help = true,
             other => return Err(other.unexpected().to_string()),
         }

@@ -20,15 +20,30 @@ pub async fn middleware(State(app): State<AppRef>, req: Request, next: Next) -> 
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    if path.starts_with("/api/") {
+    let api = path.starts_with("/api/");
+    if api {
         Stats::bump(&app.stats.api_requests);
     }
-    let resp = match session_token_login(&app, &req) {
-        Some(r) => r,
-        None => next.run(req).await,
+    let token = api.then(|| api_token(&req)).flatten();
+    let resp = match (session_token_login(&app, &req), token) {
+        (Some(r), _) => r,
+        (None, Some(token)) => crate::throttle::around(&app, token, req, next).await,
+        (None, None) => next.run(req).await,
     };
     eprintln!("canvas-standin: {} {} {} {}ms", method, path, resp.status().as_u16(), start.elapsed().as_millis());
     resp
+}
+
+/// The access token of an API request, from `Authorization: Bearer` or the `access_token` query
+/// parameter (a token in a form body is not looked at here).
+fn api_token(req: &Request<Body>) -> Option<String> {
+    let bearer =
+        req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(t) = bearer.map(str::trim).filter(|t| !t.is_empty()) {
+        return Some(t.to_string());
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.uri().query()?).ok()?;
+    pairs.into_iter().find(|(k, v)| k == "access_token" && !v.is_empty()).map(|(_, v)| v)
 }
 
 /// `?session_token=` on any path: a valid token (within 30 s) logs the browser in and redirects

@@ -23,6 +23,7 @@ pub struct App {
     pub internal_secret: Vec<u8>,
     pub inner: Mutex<Inner>,
     pub stats: Stats,
+    pub buckets: Mutex<crate::throttle::Buckets>,
 }
 
 #[derive(Default)]
@@ -129,6 +130,7 @@ impl App {
             internal_secret: random_hex(32).into_bytes(),
             inner: Mutex::new(Inner::default()),
             stats: Stats::default(),
+            buckets: Mutex::default(),
         }
     }
 

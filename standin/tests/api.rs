@@ -240,7 +240,10 @@ async fn test_hooks_cors_and_stats() {
     request("DELETE", &s.url("/login/oauth2/token"), &[], None).await;
     let r = request("GET", &s.url("/__test/stats"), &[], None).await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(r.json(), json!({"token_requests": 2, "refresh_requests": 1, "revoke_requests": 1, "api_requests": 1}));
+    assert_eq!(
+        r.json(),
+        json!({"token_requests": 2, "refresh_requests": 1, "revoke_requests": 1, "api_requests": 1, "api_peak_in_flight": 1})
+    );
     // Real endpoints carry no CORS.
     let r = s.token(&[]).await;
     assert_eq!(r.header("access-control-allow-origin"), None);

@@ -80,6 +80,9 @@ fn flags_take_inline_values_and_bad_flags_exit_2_with_usage() {
         &["--code-ttl", "-1"],
         &["--access-token-ttl=soon"],
         &["--test-hooks=1"],
+        &["--throttle-high-water", "-3"],
+        &["--throttle-cost=lots"],
+        &["--api-latency-ms"],
         &["stray"],
         &["--seed", "/nonexistent/seed.json"],
     ] {
@@ -89,4 +92,32 @@ fn flags_take_inline_values_and_bad_flags_exit_2_with_usage() {
         assert!(err.starts_with("canvas-standin: ") && err.contains("usage: canvas-standin"), "{bad:?}: {err}");
         assert!(out.stdout.is_empty(), "{bad:?} printed the seed");
     }
+}
+
+/// The throttle flags make the bucket small: with room for one request of cost 1 and no outflow,
+/// the second API call is refused (429 with `--behaviour next`).
+#[tokio::test]
+async fn throttle_flags_make_a_small_bucket() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--behaviour", "next", "--throttle-high-water", "1"])
+        .args(["--throttle-outflow=0", "--throttle-up-front", "0", "--throttle-cost", "1", "--api-latency-ms", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("listening line").unwrap();
+    let url = line.trim().strip_prefix("canvas-standin listening on ").expect(&line).to_string();
+    let api = format!("{url}/api/v1/users/self");
+    let first = request("GET", &api, &[("Authorization", "Bearer 1~x")], None).await;
+    assert_eq!((first.status, first.header("x-rate-limit-remaining")), (401, Some("0.0")));
+    let second = request("GET", &api, &[("Authorization", "Bearer 1~x")], None).await;
+    assert_eq!(second.status, 429);
+    let _ = child.kill();
+    let _ = child.wait();
 }

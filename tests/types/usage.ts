@@ -2,7 +2,8 @@
 // and reject misuse (the @ts-expect-error lines fail the build if they ever type-check).
 import init, { CanvasAuth, createState, parseCallback, pkceChallenge } from "../../pkg/canvas_oauth.js";
 import type {
-  CanvasAuthError, CanvasAuthErrorCode, CanvasGraphQLError, CallbackResult, ChangeEvent, Session, SignOutOptions, SignOutResult,
+  CanvasAuthError, CanvasAuthErrorCode, CanvasGraphQLError, CallbackResult, ChangeEvent, RateLimit, Session, SignOutOptions,
+  SignOutResult,
 } from "../../pkg/canvas_oauth.js";
 
 export async function usage(): Promise<void> {
@@ -76,7 +77,27 @@ export async function usage(): Promise<void> {
   } catch (e) {
     const error = e as CanvasAuthError;
     const code: "not_signed_in" | string = error.code;
+    const wait: number | undefined = error.retryAfter;
   }
+  new CanvasAuth({ canvasUrl: "https://c", clientId: 1, redirectUri: "https://a/cb", relayUrl: "/r", retry: false });
+  new CanvasAuth({
+    canvasUrl: "https://c",
+    clientId: 1,
+    redirectUri: "https://a/cb",
+    relayUrl: "/r",
+    retry: { attempts: 5, maxDelayMs: 2000 },
+    maxInFlight: 2,
+  });
+  // @ts-expect-error retry is false or an object
+  new CanvasAuth({ canvasUrl: "https://c", clientId: 1, redirectUri: "https://a/cb", relayUrl: "/r", retry: 3 });
+  const quota: RateLimit | null = auth.rateLimit;
+  if (quota) {
+    const left: number | null = quota.remaining;
+    const cost: number | null = quota.cost;
+    const at: number = quota.at;
+  }
+  // @ts-expect-error rateLimit is read-only
+  auth.rateLimit = null;
   // @ts-expect-error prompt accepts only "none" | "login"
   auth.authorizeUrl({ prompt: "consent" });
   // @ts-expect-error canvasUrl is required

@@ -124,6 +124,8 @@ impl TryFrom<RawConfig> for RelayConfig {
                 1,
             )?),
             max_inflight: count("RELAY_MAX_INFLIGHT", raw.relay_max_inflight, 64, 1)? as usize,
+            throttle_retry_after: count("RELAY_THROTTLE_RETRY_AFTER_SECS", raw.relay_throttle_retry_after_secs, 5, 1)?
+                .min(crate::quota::MAX_RETRY_AFTER),
             rate_limit_per_minute: count("RELAY_RATE_LIMIT_PER_MINUTE", raw.relay_rate_limit_per_minute, 300, 1)?
                 .min(u32::MAX as u64) as u32,
             trusted_proxy_hops: trusted_proxy_hops as usize,

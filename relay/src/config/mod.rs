@@ -129,6 +129,8 @@ pub struct RelayConfig {
     pub connect_timeout: Duration,
     pub upstream_timeout: Duration,
     pub max_inflight: usize,
+    /// Retry-After when Canvas throttles without one (Canvas never sends one), seconds.
+    pub throttle_retry_after: u64,
     /// Requests per minute per client address (token bucket of the same size).
     pub rate_limit_per_minute: u32,
     /// Number of trusted reverse proxies in front of the relay (client address from X-Forwarded-For).

@@ -69,8 +69,10 @@ pub(crate) async fn graphql(
         .header(header::CONTENT_TYPE.as_str(), "application/json")
         .body(forwarded);
     let resp = state.upstream.send(out, state.config.max_api_response).await?;
-    let (status, headers) = passed_on(&resp)?;
-    Ok(respond(status, headers, resp))
+    match passed_on(&resp) {
+        Ok((status, headers)) => Ok(respond(status, headers, resp)),
+        Err(refusal) => Ok(*refusal),
+    }
 }
 
 /// `application/json`, parameters allowed (`; charset=utf-8`), exactly one Content-Type.
