@@ -42,8 +42,10 @@ impl Coalescer {
         let shared = {
             let mut map = state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((_, fut)) = map.get(&key) {
+                state.metrics.refreshes_coalesced.inc();
                 fut.clone()
             } else {
+                state.metrics.refreshes.inc();
                 let id = state.refreshes.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let task_state = state.clone();
                 // Spawned so a caller that goes away does not cancel the call for the others.

@@ -4,6 +4,7 @@
 
 use crate::config::RelayConfig;
 use crate::error::RelayError;
+use crate::metrics::{InFlight, Metrics, Outcome};
 use axum::http::HeaderMap;
 use bytes::{Bytes, BytesMut};
 use canvas_oauth_core::{CanvasTokenResponse, ErrorBody};
@@ -20,6 +21,7 @@ pub struct Upstream {
     pub client: reqwest::Client,
     slots: Arc<Semaphore>,
     timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 /// A fully read upstream answer.
@@ -30,7 +32,7 @@ pub struct UpstreamResponse {
 }
 
 impl Upstream {
-    pub fn new(config: &RelayConfig) -> Self {
+    pub(crate) fn new(config: &RelayConfig, metrics: Arc<Metrics>) -> Self {
         let builder = match &config.upstream_proxy {
             Some(p) => {
                 reqwest::Client::builder().proxy(reqwest::Proxy::all(p.0.as_str()).expect("a validated proxy URL"))
@@ -48,7 +50,7 @@ impl Upstream {
             .pool_max_idle_per_host(16)
             .build()
             .expect("reqwest client with rustls builds");
-        Self { client, slots: Arc::new(Semaphore::new(config.max_inflight)), timeout: config.upstream_timeout }
+        Self { client, slots: Arc::new(Semaphore::new(config.max_inflight)), timeout: config.upstream_timeout, metrics }
     }
 
     /// Sends `request` and reads at most `cap` bytes of body, within the total deadline.
@@ -59,6 +61,7 @@ impl Upstream {
             Ok(Ok(p)) => p,
             _ => return Err(RelayError::unavailable("the relay is at its limit of calls to Canvas", 1)),
         };
+        let _inflight = InFlight::new(&self.metrics.upstream_inflight);
         let call = async {
             let resp = request.send().await.map_err(classify)?;
             let status = resp.status().as_u16();
@@ -72,10 +75,25 @@ impl Upstream {
             let body = read_capped(resp, cap).await.map_err(|e| e.with_upstream(status))?;
             Ok(UpstreamResponse { status, headers, body })
         };
-        match tokio::time::timeout(self.timeout, call).await {
+        let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
             Err(_) => Err(RelayError::timeout()),
-        }
+        };
+        self.metrics.upstream(outcome(&result));
+        result
+    }
+}
+
+/// The `relay_upstream_calls_total` outcome of a finished call.
+fn outcome(result: &Result<UpstreamResponse, RelayError>) -> Outcome {
+    match result {
+        Ok(r) if (200..300).contains(&r.status) => Outcome::Ok,
+        Ok(r) if r.status == 401 => Outcome::Unauthorized,
+        Ok(r) if is_throttled(r) => Outcome::Throttled,
+        Ok(r) if (400..500).contains(&r.status) => Outcome::ClientError,
+        Ok(_) => Outcome::Error,
+        Err(e) if e.status == axum::http::StatusCode::GATEWAY_TIMEOUT => Outcome::Timeout,
+        Err(_) => Outcome::Error,
     }
 }
 
