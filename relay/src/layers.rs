@@ -20,12 +20,18 @@ pub(crate) struct RouteLabel(pub &'static str);
 
 /// Every request counts against its client's bucket, whatever it asks for: which routes are
 /// limited is not a per-route decision (and so never depends on the `test-hooks` counters).
-/// Then the answer is counted, by the route that made it (one layer for both: each layer costs
-/// a boxed future per request).
+/// Then the answer gets the browser-facing headers (S20) and is counted, by the route that made
+/// it. One layer for all three: each layer of the router costs a boxed future per request in
+/// flight, about 1 KB each (issue 14: memory at 1,000 connections).
 pub(crate) async fn edge(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
-    let resp = rate_limit(&state, req, next).await;
+    let mut resp = rate_limit(&state, req, next).await;
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let route = resp.extensions().get::<RouteLabel>().map_or(NO_ROUTE, |r| r.0);
     state.metrics.request(route, &method, resp.status().as_u16(), started.elapsed());
     resp
@@ -49,7 +55,7 @@ async fn rate_limit(state: &AppState, req: Request, next: Next) -> Response {
 }
 
 /// `Content-Security-Policy: frame-ancestors …`, set on every response with the other
-/// browser-facing headers (`X-Content-Type-Options`, `Referrer-Policy`) by `SetResponseHeaderLayer`s:
+/// browser-facing headers (`X-Content-Type-Options`, `Referrer-Policy`) by [`edge`]:
 /// the relay's answers, proxied Canvas JSON and static files are all served on the app's origin.
 /// `frame-ancestors` alone restricts no script, style or wasm, so the SPA keeps working.
 pub(crate) fn frame_ancestors_csp(config: &RelayConfig) -> HeaderValue {

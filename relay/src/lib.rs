@@ -49,7 +49,7 @@ pub use server::{serve, serve_listeners, serve_with_shutdown};
 
 pub(crate) use state::AppState;
 
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
@@ -58,7 +58,6 @@ use std::sync::Arc;
 use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The OpenAPI 3 document of protocol v1, served at `GET /openapi.json`.
@@ -146,13 +145,8 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    let set = SetResponseHeaderLayer::overriding;
     app.layer(CatchPanicLayer::custom(layers::panic_response))
         .layer(middleware::from_fn_with_state(state, layers::edge))
-        .layer(set(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(set(header::CONTENT_SECURITY_POLICY, layers::frame_ancestors_csp(&config)))
-        .layer(set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
 pub(crate) async fn health() -> impl IntoResponse {

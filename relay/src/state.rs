@@ -14,6 +14,8 @@ pub(crate) struct AppState {
     pub limiter: limits::RateLimiter,
     pub refreshes: coalesce::Coalescer,
     pub cookie: CookieSpec,
+    /// `Content-Security-Policy` of every answer (`RELAY_FRAME_ANCESTORS`).
+    pub csp: axum::http::HeaderValue,
     /// Refresh tokens whose sign-out Canvas did not confirm (S2).
     pub denylist: revoke_retry::Denylist,
     pub retries: revoke_retry::Retries,
@@ -34,6 +36,7 @@ impl AppState {
             limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
             refreshes: coalesce::Coalescer::default(),
             cookie: CookieSpec::from_config(&config),
+            csp: crate::layers::frame_ancestors_csp(&config),
             denylist: revoke_retry::Denylist::default(),
             retries: revoke_retry::Retries::default(),
             metrics,
