@@ -133,8 +133,8 @@ async fn no_canary_leaks() {
     assert!(metrics.contains(r#"relay_http_requests_total{route="/api/v1/{*path}""#), "{metrics}");
     assert!(!metrics.contains("CANARY"), "canary in the metrics:\n{metrics}");
     let json_log = String::from_utf8(json_logs.0.lock().unwrap().clone()).unwrap();
-    let json_lines = json_log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).count();
-    assert!(json_lines >= 250, "JSON lines were captured: {json_lines}");
+    let json_lines: Vec<serde_json::Value> = json_log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(json_lines.len() >= 250, "JSON lines were captured: {}", json_lines.len());
     for (format, log) in [("text", String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()), ("json", json_log)] {
         assert!(log.contains("relay request"), "{format} logs were captured");
         assert!(log.contains("upstream_status"));
