@@ -62,7 +62,9 @@ impl Upstream {
             _ => return Err(RelayError::unavailable("the relay is at its limit of calls to Canvas", 1)),
         };
         let _inflight = InFlight::new(&self.metrics.upstream_inflight);
-        let call = async {
+        // Boxed once a slot is held: a request still queued for a slot then holds a small future,
+        // not reqwest's (issue 14: at 1,000 connections most requests wait here).
+        let call = Box::pin(async {
             let resp = request.send().await.map_err(classify)?;
             let status = resp.status().as_u16();
             if (300..400).contains(&status) {
@@ -74,7 +76,7 @@ impl Upstream {
             let headers = resp.headers().clone();
             let body = read_capped(resp, cap).await.map_err(|e| e.with_upstream(status))?;
             Ok(UpstreamResponse { status, headers, body })
-        };
+        });
         let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
             Err(_) => Err(RelayError::timeout()),
