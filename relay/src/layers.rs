@@ -1,6 +1,6 @@
 //! What every response of `router()` passes through, relay routes, 404s and static files alike:
-//! the per-client rate limit (R6, S1, S6) and the request metrics, panics turned into an OAuth 500 (S16), and the
-//! browser-facing security headers' values (S20).
+//! the per-client rate limit (R6, S1, S6), the request metrics, panics turned into an OAuth 500
+//! (S16), and the browser-facing security headers (S20).
 
 use crate::config::{ConfigError, RelayConfig};
 use crate::forwarded::client_addr;
