@@ -4,7 +4,8 @@
 //!
 //! Memory (issue 14): under load thousands of refreshes finish every second, so a finished one
 //! keeps only its result (no future, no timer task) and expires through one queue in finishing
-//! order, swept by the next refresh.
+//! order, swept by the next refresh; and at most [`SHARED_MAX`] finished results are kept (the
+//! oldest go first), so the window shrinks under load instead of memory growing with it.
 
 use crate::canvas::{self, Refreshed};
 use crate::error::RelayError;
@@ -20,6 +21,11 @@ pub(crate) type RefreshResult = Arc<Result<Refreshed, RelayError>>;
 type SharedRefresh = Shared<BoxFuture<'static, RefreshResult>>;
 type Key = [u8; 32];
 
+/// Finished results kept at most (about 1 KB each). At 4,096 refreshes a second or fewer every
+/// result is kept for the whole window; beyond, the last 4,096 are (at 15,000 a second, about a
+/// quarter of a second: still far longer than two tabs racing to refresh).
+pub(crate) const SHARED_MAX: usize = 4096;
+
 /// SHA-256 of a refresh token: the key of shared refreshes and of the sign-out denylist.
 pub(crate) fn token_hash(rt: &RefreshToken) -> Key {
     Sha256::digest(rt.secret().as_bytes()).into()
@@ -30,19 +36,26 @@ enum Slot {
     Done(RefreshResult),
 }
 
-#[derive(Default)]
 struct Table {
     /// By token hash: the refresh in flight or its shared result, with the id of that refresh.
     slots: HashMap<Key, (u64, Slot)>,
     /// Finished results to drop, oldest first: (when, key, id). An entry whose slot was since
     /// forgotten or replaced (another id) is skipped.
     expiry: VecDeque<(Instant, Key, u64)>,
+    max: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self { slots: HashMap::new(), expiry: VecDeque::new(), max: SHARED_MAX }
+    }
 }
 
 impl Table {
+    /// Drops the results that are due, and the oldest beyond `max`.
     fn sweep(&mut self, now: Instant) {
         while let Some(&(at, key, id)) = self.expiry.front() {
-            if at > now {
+            if at > now && self.expiry.len() <= self.max {
                 break;
             }
             self.expiry.pop_front();
@@ -120,6 +133,7 @@ impl Coalescer {
                     let until = Instant::now() + task_state.config.refresh_coalesce_window;
                     table.slots.insert(key, (id, Slot::Done(result.clone())));
                     table.expiry.push_back((until, key, id));
+                    table.sweep(Instant::now());
                 } else {
                     table.slots.remove(&key);
                 }
@@ -161,5 +175,19 @@ mod tests {
         assert_eq!(t.expiry.len(), 1, "what is not due waits");
         t.sweep(t0 + Duration::from_secs(2));
         assert!(!t.slots.contains_key(&c) && t.expiry.is_empty());
+    }
+
+    #[test]
+    fn beyond_the_cap_the_oldest_results_go_first() {
+        let t0 = Instant::now();
+        let mut t = Table { max: 2, ..Table::default() };
+        for i in 0..3u8 {
+            t.slots.insert([i; 32], (i as u64, done()));
+            t.expiry.push_back((t0 + Duration::from_secs(2), [i; 32], i as u64));
+        }
+        t.sweep(t0);
+        assert!(!t.slots.contains_key(&[0; 32]), "the oldest went");
+        assert!(t.slots.contains_key(&[1; 32]) && t.slots.contains_key(&[2; 32]));
+        assert_eq!(t.expiry.len(), 2);
     }
 }
