@@ -50,8 +50,8 @@ pub(crate) async fn exchange_code(
 
 /// A finished refresh.
 pub(crate) struct Refreshed {
-    /// The SessionGrant JSON for the browser.
-    pub body: Vec<u8>,
+    /// The SessionGrant JSON for the browser (shared by every caller of a coalesced refresh).
+    pub body: bytes::Bytes,
     pub access_token: String,
     /// Canvas rotated the refresh token (public clients): the new one.
     pub rotated: Option<String>,
@@ -78,7 +78,8 @@ pub(crate) async fn refresh(state: &AppState, rt: &RefreshToken) -> Result<Refre
                 RelayError::bad_gateway("Canvas refreshed without an access token").with_upstream(resp.status)
             })?;
             Ok(Refreshed {
-                body: serde_json::to_vec(&grant).expect("grant serialises"),
+                // Exactly its length: it may be kept for the coalescing window.
+                body: serde_json::to_vec(&grant).expect("grant serialises").into_boxed_slice().into(),
                 access_token,
                 rotated: rotated.map(RefreshToken::into_secret),
                 upstream_status: resp.status,

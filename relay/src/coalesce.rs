@@ -1,6 +1,11 @@
 //! Refresh single-flight: concurrent refreshes of one refresh token within this process make one
 //! Canvas call (Canvas kills the previous access token on every refresh: docs/canvas.md §7.6).
 //! A finished success is shared for `refresh_coalesce_window` with late callers too.
+//!
+//! Memory (issue 14): under load thousands of refreshes finish every second, so a finished one
+//! keeps only its result (no future, no timer task) and expires through one queue in finishing
+//! order, swept by the next refresh; and at most [`SHARED_MAX`] finished results are kept (the
+//! oldest go first), so the window shrinks under load instead of memory growing with it.
 
 use crate::canvas::{self, Refreshed};
 use crate::error::RelayError;
@@ -8,79 +13,181 @@ use crate::AppState;
 use canvas_oauth_core::RefreshToken;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 pub(crate) type RefreshResult = Arc<Result<Refreshed, RelayError>>;
 type SharedRefresh = Shared<BoxFuture<'static, RefreshResult>>;
+type Key = [u8; 32];
+
+/// Finished results kept at most (about 1 KB each). At 4,096 refreshes a second or fewer every
+/// result is kept for the whole window; beyond, the last 4,096 are (at 15,000 a second, about a
+/// quarter of a second: still far longer than two tabs racing to refresh).
+pub(crate) const SHARED_MAX: usize = 4096;
 
 /// SHA-256 of a refresh token: the key of shared refreshes and of the sign-out denylist.
-pub(crate) fn token_hash(rt: &RefreshToken) -> [u8; 32] {
+pub(crate) fn token_hash(rt: &RefreshToken) -> Key {
     Sha256::digest(rt.secret().as_bytes()).into()
+}
+
+enum Slot {
+    Running(SharedRefresh),
+    Done(RefreshResult),
+}
+
+struct Table {
+    /// By token hash: the refresh in flight or its shared result, with the id of that refresh.
+    slots: HashMap<Key, (u64, Slot)>,
+    /// Finished results to drop, oldest first: (when, key, id). An entry whose slot was since
+    /// forgotten or replaced (another id) is skipped.
+    expiry: VecDeque<(Instant, Key, u64)>,
+    max: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self { slots: HashMap::new(), expiry: VecDeque::new(), max: SHARED_MAX }
+    }
+}
+
+impl Table {
+    /// Drops the results that are due, and the oldest beyond `max`.
+    fn sweep(&mut self, now: Instant) {
+        while let Some(&(at, key, id)) = self.expiry.front() {
+            if at > now && self.expiry.len() <= self.max {
+                break;
+            }
+            self.expiry.pop_front();
+            if self.slots.get(&key).is_some_and(|(i, s)| *i == id && matches!(s, Slot::Done(_))) {
+                self.slots.remove(&key);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Coalescer {
-    inflight: Mutex<HashMap<[u8; 32], (u64, SharedRefresh)>>,
+    table: Mutex<Table>,
     next_id: std::sync::atomic::AtomicU64,
 }
 
 impl Coalescer {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Drops shared results that handed out this access token (it has just been revoked).
     pub(crate) fn forget_access(state: &AppState, access: &str) {
-        let mut map = state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, (_, fut)| !matches!(fut.peek().map(|r| &**r), Some(Ok(r)) if r.access_token == access));
+        let gave = |r: &Result<Refreshed, RelayError>| matches!(r, Ok(r) if r.access_token == access);
+        state.refreshes.lock().slots.retain(|_, (_, slot)| match slot {
+            Slot::Done(r) => !gave(r),
+            Slot::Running(fut) => !fut.peek().is_some_and(|r| gave(r)),
+        });
     }
 
     /// Drops any shared result for this refresh token (after a revoke, it is stale).
     pub(crate) fn forget(state: &AppState, rt: &RefreshToken) {
-        state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(&token_hash(rt));
+        state.refreshes.lock().slots.remove(&token_hash(rt));
     }
 
     pub(crate) async fn refresh(state: &Arc<AppState>, rt: RefreshToken) -> RefreshResult {
         let key = token_hash(&rt);
         let shared = {
-            let mut map = state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((_, fut)) = map.get(&key) {
-                fut.clone()
-            } else {
-                let id = state.refreshes.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let task_state = state.clone();
-                // Spawned so a caller that goes away does not cancel the call for the others.
-                let handle = tokio::spawn(async move {
-                    let result = Arc::new(canvas::refresh(&task_state, &rt).await);
-                    let keep = match &*result {
-                        Ok(_) => Some(task_state.config.refresh_coalesce_window),
-                        Err(e) if e.clear_cookie => Some(task_state.config.refresh_coalesce_window),
-                        Err(_) => None,
-                    };
-                    let cleanup_state = task_state.clone();
-                    let remove = move || {
-                        let mut map = cleanup_state.refreshes.inflight.lock().unwrap_or_else(|p| p.into_inner());
-                        if map.get(&key).is_some_and(|(i, _)| *i == id) {
-                            map.remove(&key);
-                        }
-                    };
-                    match keep {
-                        Some(window) => {
-                            tokio::spawn(async move {
-                                tokio::time::sleep(window).await;
-                                remove();
-                            });
-                        }
-                        None => remove(),
-                    }
-                    result
-                });
-                let fut: BoxFuture<'static, RefreshResult> = async move {
-                    handle.await.unwrap_or_else(|_| Arc::new(Err(RelayError::bad_gateway("the refresh failed"))))
+            let mut table = state.refreshes.lock();
+            table.sweep(Instant::now());
+            match table.slots.get(&key) {
+                Some((_, Slot::Done(result))) => {
+                    state.metrics.refreshes_coalesced.inc();
+                    return result.clone();
                 }
-                .boxed();
-                let shared = fut.shared();
-                map.insert(key, (id, shared.clone()));
-                shared
+                Some((_, Slot::Running(fut))) => {
+                    state.metrics.refreshes_coalesced.inc();
+                    fut.clone()
+                }
+                None => {
+                    state.metrics.refreshes.inc();
+                    let shared = Self::start(state, rt, key);
+                    table.slots.insert(key, (shared.1, Slot::Running(shared.0.clone())));
+                    shared.0
+                }
             }
         };
         shared.await
+    }
+
+    /// Spawns the Canvas call (so a caller that goes away does not cancel it for the others);
+    /// when it ends, its slot keeps the result for the window or is dropped.
+    fn start(state: &Arc<AppState>, rt: RefreshToken, key: Key) -> (SharedRefresh, u64) {
+        let id = state.refreshes.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let task_state = state.clone();
+        let handle = tokio::spawn(async move {
+            let result = Arc::new(canvas::refresh(&task_state, &rt).await);
+            let keep = match &*result {
+                Ok(_) => true,
+                Err(e) => e.clear_cookie,
+            };
+            let mut table = task_state.refreshes.lock();
+            if table.slots.get(&key).is_some_and(|(i, _)| *i == id) {
+                if keep {
+                    let until = Instant::now() + task_state.config.refresh_coalesce_window;
+                    table.slots.insert(key, (id, Slot::Done(result.clone())));
+                    table.expiry.push_back((until, key, id));
+                    table.sweep(Instant::now());
+                } else {
+                    table.slots.remove(&key);
+                }
+            }
+            result
+        });
+        let fut: BoxFuture<'static, RefreshResult> = async move {
+            handle.await.unwrap_or_else(|_| Arc::new(Err(RelayError::bad_gateway("the refresh failed"))))
+        }
+        .boxed();
+        (fut.shared(), id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn done() -> Slot {
+        Slot::Done(Arc::new(Err(RelayError::bad_gateway("x"))))
+    }
+
+    #[test]
+    fn the_sweep_drops_expired_results_only() {
+        let t0 = Instant::now();
+        let mut t = Table::default();
+        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        t.slots.insert(a, (1, done()));
+        t.expiry.push_back((t0, a, 1));
+        // b's result expired, but b was refreshed again since (id 3): the new one stays.
+        t.slots.insert(b, (3, done()));
+        t.expiry.push_back((t0, b, 2));
+        t.slots.insert(c, (4, done()));
+        t.expiry.push_back((t0 + Duration::from_secs(2), c, 4));
+        t.sweep(t0 + Duration::from_millis(1));
+        assert!(!t.slots.contains_key(&a));
+        assert!(t.slots.contains_key(&b) && t.slots.contains_key(&c));
+        assert_eq!(t.expiry.len(), 1, "what is not due waits");
+        t.sweep(t0 + Duration::from_secs(2));
+        assert!(!t.slots.contains_key(&c) && t.expiry.is_empty());
+    }
+
+    #[test]
+    fn beyond_the_cap_the_oldest_results_go_first() {
+        let t0 = Instant::now();
+        let mut t = Table { max: 2, ..Table::default() };
+        for i in 0..3u8 {
+            t.slots.insert([i; 32], (i as u64, done()));
+            t.expiry.push_back((t0 + Duration::from_secs(2), [i; 32], i as u64));
+        }
+        t.sweep(t0);
+        assert!(!t.slots.contains_key(&[0; 32]), "the oldest went");
+        assert!(t.slots.contains_key(&[1; 32]) && t.slots.contains_key(&[2; 32]));
+        assert_eq!(t.expiry.len(), 2);
     }
 }

@@ -14,6 +14,8 @@
 //! allow-list's). And the 429 from the outer rate limit would still need the headers by hand.
 
 use crate::error::RelayError;
+use crate::layers::RouteLabel;
+use crate::metrics::{route_label, UNMATCHED};
 use crate::{AppState, RelayConfig, ROUTES};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -27,10 +29,11 @@ const EXPOSE_HEADERS: &str = "link, retry-after, x-rate-limit-remaining, x-reque
 /// The route the router matched, without the base path (`/token`, `/api/v1/{*path}`), or
 /// `(unmatched)`.
 pub(crate) fn matched_route(req: &Request, config: &RelayConfig) -> String {
-    req.extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().strip_prefix(config.path_prefix()).unwrap_or(p.as_str()).to_string())
-        .unwrap_or_else(|| "(unmatched)".to_string())
+    req.extensions().get::<MatchedPath>().map_or_else(|| UNMATCHED.to_string(), |p| strip_base(config, p).to_string())
+}
+
+fn strip_base<'p>(config: &RelayConfig, p: &'p MatchedPath) -> &'p str {
+    p.as_str().strip_prefix(config.path_prefix()).unwrap_or(p.as_str())
 }
 
 /// The request's `Origin` when it is allow-listed (compared exactly).
@@ -52,6 +55,7 @@ pub(crate) fn cors_headers(h: &mut HeaderMap, origin: &str) {
 
 pub(crate) async fn cors(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let config = &state.config;
+    let route = route_label(req.extensions().get::<MatchedPath>().map(|p| strip_base(config, p)));
     let sent = origin(req.headers()).is_some();
     let allowed = allowed_origin(config, req.headers()).map(str::to_string);
     let mut resp = if sent && allowed.is_none() {
@@ -69,6 +73,8 @@ pub(crate) async fn cors(State(state): State<Arc<AppState>>, req: Request, next:
     if let Some(o) = &allowed {
         cors_headers(h, o);
     }
+    // For the request metrics (`layers::edge`): every relay route passes here.
+    resp.extensions_mut().insert(RouteLabel(route));
     resp
 }
 

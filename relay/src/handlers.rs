@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>, upstream: u16) -> Response {
-    let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+pub(crate) fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>, upstream: u16) -> Response {
+    let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body.into()).into_response();
     r.extensions_mut().insert(UpstreamStatus(upstream));
     r
 }

@@ -1,10 +1,11 @@
 //! What every response of `router()` passes through, relay routes, 404s and static files alike:
-//! the per-client rate limit (R6, S1, S6), panics turned into an OAuth 500 (S16), and the
-//! browser-facing security headers' values (S20).
+//! the per-client rate limit (R6, S1, S6), the request metrics, panics turned into an OAuth 500
+//! (S16), and the browser-facing security headers (S20).
 
 use crate::config::{ConfigError, RelayConfig};
 use crate::forwarded::client_addr;
 use crate::guard::{allowed_origin, cors_headers};
+use crate::metrics::NO_ROUTE;
 use crate::{AppState, RelayError};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -12,13 +13,36 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
+/// The route template a relay route's answer was produced by, for the request metrics
+/// (set by `guard::cors`, which every relay route passes through).
+#[derive(Clone, Copy)]
+pub(crate) struct RouteLabel(pub &'static str);
+
 /// Every request counts against its client's bucket, whatever it asks for: which routes are
 /// limited is not a per-route decision (and so never depends on the `test-hooks` counters).
-pub(crate) async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+/// Then the answer gets the browser-facing headers (S20) and is counted, by the route that made
+/// it. One layer for all three: each layer of the router costs a boxed future per request in
+/// flight, about 1 KB each (issue 14: memory at 1,000 connections).
+pub(crate) async fn edge(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let mut resp = rate_limit(&state, req, next).await;
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let route = resp.extensions().get::<RouteLabel>().map_or(NO_ROUTE, |r| r.0);
+    state.metrics.request(route, &method, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+async fn rate_limit(state: &AppState, req: Request, next: Next) -> Response {
     let config = &state.config;
     match state.limiter.check(client_addr(config, &req)) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
+            state.metrics.rate_limited.inc();
             let mut resp = RelayError::rate_limited(wait).into_response();
             // The browser can read the 429 and its Retry-After only with the CORS headers.
             if let Some(o) = allowed_origin(config, req.headers()) {
@@ -31,7 +55,7 @@ pub(crate) async fn rate_limit(State(state): State<Arc<AppState>>, req: Request,
 }
 
 /// `Content-Security-Policy: frame-ancestors …`, set on every response with the other
-/// browser-facing headers (`X-Content-Type-Options`, `Referrer-Policy`) by `SetResponseHeaderLayer`s:
+/// browser-facing headers (`X-Content-Type-Options`, `Referrer-Policy`) by [`edge`]:
 /// the relay's answers, proxied Canvas JSON and static files are all served on the app's origin.
 /// `frame-ancestors` alone restricts no script, style or wasm, so the SPA keeps working.
 pub(crate) fn frame_ancestors_csp(config: &RelayConfig) -> HeaderValue {

@@ -28,9 +28,13 @@ mod handlers;
 mod hooks;
 mod layers;
 mod limits;
+mod logging;
 pub mod lti;
+mod metrics;
+mod ops;
 mod proxy;
 mod quota;
+mod ready;
 mod request_log;
 mod revoke_retry;
 mod routes;
@@ -41,11 +45,12 @@ mod upstream;
 
 pub use config::{ApiRule, ConfigError, CookieKey, CookieMode, LtiConfig, RelayConfig};
 pub use error::RelayError;
-pub use server::{serve, serve_with_shutdown};
+pub use logging::{log_layer, LogFormat};
+pub use server::{serve, serve_listeners, serve_with_shutdown};
 
 pub(crate) use state::AppState;
 
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
@@ -54,7 +59,6 @@ use std::sync::Arc;
 use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The OpenAPI 3 document of protocol v1, served at `GET /openapi.json`.
@@ -70,6 +74,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/lti/token"),
     ("GET", "/jwks.json"),
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("GET", "/openapi.json"),
     ("ANY", "/api/v1/{*path}"),
     ("POST", "/api/graphql"),
@@ -81,7 +86,12 @@ pub const COOKIE_NAME: &str = "canvas_relay_rt";
 /// The relay as an axum router. Relay routes live under `config.base_path`; when
 /// `static_dir`/`static_mounts` are set, their files are served too (`static_dir` at `/`).
 pub fn router(config: Arc<RelayConfig>) -> Router {
-    let state = Arc::new(AppState::new(config.clone()));
+    app(Arc::new(AppState::new(config)))
+}
+
+/// [`router`] around a given state (the serve loop shares it with the ops listener).
+pub(crate) fn app(state: Arc<AppState>) -> Router {
+    let config = state.config.clone();
     // What a browser calls: state-changing requests need the Origin and X-Canvas-Relay (R4),
     // unknown paths included.
     let browser = Router::new()
@@ -98,6 +108,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         .route("/cookie-check", post(routes::cookie_check))
         .route("/jwks.json", get(handlers::jwks))
         .route("/health", get(health))
+        .route("/ready", get(ready::ready))
         .route("/openapi.json", get(openapi))
         .route("/api/v1/{*path}", any(proxy::proxy));
     // S24: a Canvas web session from an access token (perhaps a scoped one) only when enabled.
@@ -143,16 +154,11 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    let set = SetResponseHeaderLayer::overriding;
     app.layer(CatchPanicLayer::custom(layers::panic_response))
-        .layer(middleware::from_fn_with_state(state, layers::rate_limit))
-        .layer(set(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(set(header::CONTENT_SECURITY_POLICY, layers::frame_ancestors_csp(&config)))
-        .layer(set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(middleware::from_fn_with_state(state, layers::edge))
 }
 
-async fn health() -> impl IntoResponse {
+pub(crate) async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 

@@ -5,13 +5,11 @@
 //! ```
 
 use std::sync::Arc;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()))
-        .with_target(false)
-        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let file = match args.as_slice() {
         [] => std::env::var("RELAY_CONFIG_FILE").ok().filter(|s| !s.is_empty()),
@@ -28,20 +26,35 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("canvas-oauth-relay: RELAY_LISTEN: cannot bind {}: {e}", config.listen);
-            std::process::exit(1);
-        }
-    };
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| "info".into()))
+        .with(canvas_oauth_relay::log_layer(config.log_format, std::io::stdout))
+        .init();
+    let listener = bind("RELAY_LISTEN", config.listen).await;
     let addr = listener.local_addr().expect("bound address");
+    let ops = match config.metrics_listen {
+        Some(a) => Some(bind("RELAY_METRICS_LISTEN", a).await),
+        None => None,
+    };
+    if let Some(ops) = &ops {
+        println!("canvas-oauth-relay metrics on http://{}/metrics", ops.local_addr().expect("bound address"));
+    }
     println!("canvas-oauth-relay listening on http://{addr}");
-    if let Err(e) = canvas_oauth_relay::serve_with_shutdown(listener, config, stop_signal()).await {
+    if let Err(e) = canvas_oauth_relay::serve_listeners(listener, ops, config, stop_signal()).await {
         eprintln!("canvas-oauth-relay: {e}");
         std::process::exit(1);
     }
     tracing::info!("stopped");
+}
+
+async fn bind(variable: &str, addr: std::net::SocketAddr) -> tokio::net::TcpListener {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("canvas-oauth-relay: {variable}: cannot bind {addr}: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// SIGTERM (what container runtimes and systemd send) or Ctrl-C: stop accepting, let in-flight

@@ -1,9 +1,10 @@
 //! Serving the router with limits axum::serve lacks (R6, S1): a header-read timeout, a write-stall
 //! timeout and an absolute lifetime per connection, a cap on open connections in total and per
-//! client, and graceful shutdown.
+//! client, and graceful shutdown; and, when configured, the ops listener beside it (`ops.rs`).
 
 use crate::conn::{PerClient, WriteDeadline};
-use crate::{router, RelayConfig};
+use crate::metrics::{Metrics, Refused};
+use crate::{app, AppState, RelayConfig};
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
@@ -29,13 +30,40 @@ pub async fn serve(listener: TcpListener, config: Arc<RelayConfig>) -> std::io::
 
 /// Serves the relay until `shutdown` completes, then stops accepting (new connections are
 /// refused), lets in-flight requests finish within `config.shutdown_timeout` (idle connections
-/// close at once, busy ones after their current answer) and returns.
+/// close at once, busy ones after their current answer) and returns. With
+/// `config.metrics_listen` set, binds it and serves the ops routes there too.
 pub async fn serve_with_shutdown(
     listener: TcpListener,
     config: Arc<RelayConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = router(config.clone());
+    let ops =
+        match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("RELAY_METRICS_LISTEN: cannot bind {addr}: {e}"))
+            })?),
+            None => None,
+        };
+    serve_listeners(listener, ops, config, shutdown).await
+}
+
+/// [`serve_with_shutdown`] with the ops listener (`/metrics`, `/ready`, `/health`) already bound,
+/// or none (`config.metrics_listen` is then not used). While shutting down, `/ready` there
+/// answers 503 until the last request is done.
+pub async fn serve_listeners(
+    listener: TcpListener,
+    ops: Option<TcpListener>,
+    config: Arc<RelayConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let state = Arc::new(AppState::new(config.clone()));
+    let app = app(state.clone());
+    let (ops_stop, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+    let ops_task = ops.map(|l| {
+        tokio::spawn(crate::ops::serve(l, state.clone(), async move {
+            let _ = ops_stopped.await;
+        }))
+    });
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let per_client = PerClient::new(config.max_connections_per_ip);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -58,10 +86,12 @@ pub async fn serve_with_shutdown(
         // Keep accepting at the caps, and refuse at once: a full kernel backlog would lock out
         // every client, not just the greedy one.
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            state.metrics.refused(Refused::Total);
             refuse(stream, &busy, &lingering);
             continue;
         };
         let Some(client_slot) = per_client.acquire(peer.ip()) else {
+            state.metrics.refused(Refused::PerClient);
             refuse(stream, &greedy, &lingering);
             continue;
         };
@@ -69,8 +99,9 @@ pub async fn serve_with_shutdown(
         let app = app.clone();
         let config = config.clone();
         let mut stop = stop_rx.clone();
+        let open = OpenConnection::new(state.metrics.clone());
         tokio::spawn(async move {
-            let _slots = (slot, client_slot);
+            let _slots = (slot, client_slot, open);
             let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 app.clone().oneshot(req.map(axum::body::Body::new))
@@ -109,13 +140,34 @@ pub async fn serve_with_shutdown(
             }
         });
     }
+    state.readiness.drain();
     drop(listener);
     let _ = stop_tx.send(true);
     let open = config.max_connections as u32;
     if tokio::time::timeout(config.shutdown_timeout, slots.acquire_many(open)).await.is_err() {
         tracing::warn!("shutdown deadline passed with connections still open");
     }
+    let _ = ops_stop.send(());
+    if let Some(task) = ops_task {
+        let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+    }
     Ok(())
+}
+
+/// Counts one open client connection in `relay_connections_open` while alive.
+struct OpenConnection(Arc<Metrics>);
+
+impl OpenConnection {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        metrics.connections_open.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.connections_open.dec();
+    }
 }
 
 /// A complete `Connection: close` answer with an OAuth error body, for refusing a connection.

@@ -1,6 +1,8 @@
 //! What every handler shares: the configuration and the relay's long-lived parts.
 
 use crate::cookie::CookieSpec;
+use crate::metrics::Metrics;
+use crate::ready::Readiness;
 use crate::{coalesce, limits, proxy, revoke_retry, seal, upstream, RelayConfig};
 use std::sync::Arc;
 
@@ -12,24 +14,33 @@ pub(crate) struct AppState {
     pub limiter: limits::RateLimiter,
     pub refreshes: coalesce::Coalescer,
     pub cookie: CookieSpec,
+    /// `Content-Security-Policy` of every answer (`RELAY_FRAME_ANCESTORS`).
+    pub csp: axum::http::HeaderValue,
     /// Refresh tokens whose sign-out Canvas did not confirm (S2).
     pub denylist: revoke_retry::Denylist,
     pub retries: revoke_retry::Retries,
+    pub metrics: Arc<Metrics>,
+    /// What `/ready` checks.
+    pub readiness: Readiness,
     #[cfg(feature = "test-hooks")]
     pub stats: crate::hooks::Stats,
 }
 
 impl AppState {
     pub(crate) fn new(config: Arc<RelayConfig>) -> Self {
+        let metrics = Arc::new(Metrics::new());
         Self {
             sealer: seal::Sealer::new(config.cookie_keys.clone(), &config.canvas_origin(), &config.client_id),
-            upstream: upstream::Upstream::new(&config),
+            upstream: upstream::Upstream::new(&config, metrics.clone()),
             api_bodies: proxy::BodyBudget::new(config.api_body_budget),
             limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
             refreshes: coalesce::Coalescer::default(),
             cookie: CookieSpec::from_config(&config),
+            csp: crate::layers::frame_ancestors_csp(&config),
             denylist: revoke_retry::Denylist::default(),
             retries: revoke_retry::Retries::default(),
+            metrics,
+            readiness: Readiness::default(),
             #[cfg(feature = "test-hooks")]
             stats: crate::hooks::Stats::default(),
             config,

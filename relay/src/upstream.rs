@@ -4,6 +4,7 @@
 
 use crate::config::RelayConfig;
 use crate::error::RelayError;
+use crate::metrics::{InFlight, Metrics, Outcome};
 use axum::http::HeaderMap;
 use bytes::{Bytes, BytesMut};
 use canvas_oauth_core::{CanvasTokenResponse, ErrorBody};
@@ -21,6 +22,7 @@ pub struct Upstream {
     slots: Arc<Semaphore>,
     timeout: Duration,
     retry_default: u64,
+    metrics: Arc<Metrics>,
 }
 
 /// A fully read upstream answer.
@@ -33,7 +35,7 @@ pub struct UpstreamResponse {
 }
 
 impl Upstream {
-    pub fn new(config: &RelayConfig) -> Self {
+    pub(crate) fn new(config: &RelayConfig, metrics: Arc<Metrics>) -> Self {
         let builder = match &config.upstream_proxy {
             Some(p) => {
                 reqwest::Client::builder().proxy(reqwest::Proxy::all(p.0.as_str()).expect("a validated proxy URL"))
@@ -56,6 +58,7 @@ impl Upstream {
             slots: Arc::new(Semaphore::new(config.max_inflight)),
             timeout: config.upstream_timeout,
             retry_default: config.throttle_retry_after,
+            metrics,
         }
     }
 
@@ -67,7 +70,10 @@ impl Upstream {
             Ok(Ok(p)) => p,
             _ => return Err(RelayError::unavailable("the relay is at its limit of calls to Canvas", 1)),
         };
-        let call = async {
+        let _inflight = InFlight::new(&self.metrics.upstream_inflight);
+        // Boxed once a slot is held: a request still queued for a slot then holds a small future,
+        // not reqwest's (issue 14: at 1,000 connections most requests wait here).
+        let call = Box::pin(async {
             let resp = request.send().await.map_err(classify)?;
             let status = resp.status().as_u16();
             if (300..400).contains(&status) {
@@ -79,11 +85,26 @@ impl Upstream {
             let headers = resp.headers().clone();
             let body = read_capped(resp, cap).await.map_err(|e| e.with_upstream(status))?;
             Ok(UpstreamResponse { status, headers, body, retry_default: self.retry_default })
-        };
-        match tokio::time::timeout(self.timeout, call).await {
+        });
+        let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
             Err(_) => Err(RelayError::timeout()),
-        }
+        };
+        self.metrics.upstream(outcome(&result));
+        result
+    }
+}
+
+/// The `relay_upstream_calls_total` outcome of a finished call.
+fn outcome(result: &Result<UpstreamResponse, RelayError>) -> Outcome {
+    match result {
+        Ok(r) if (200..300).contains(&r.status) => Outcome::Ok,
+        Ok(r) if r.status == 401 => Outcome::Unauthorized,
+        Ok(r) if is_throttled(r) => Outcome::Throttled,
+        Ok(r) if (400..500).contains(&r.status) => Outcome::ClientError,
+        Ok(_) => Outcome::Error,
+        Err(e) if e.status == axum::http::StatusCode::GATEWAY_TIMEOUT => Outcome::Timeout,
+        Err(_) => Outcome::Error,
     }
 }
 

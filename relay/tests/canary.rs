@@ -1,6 +1,6 @@
 //! Canary (R5): unique canary values for the client secret, codes, tokens and session URLs;
 //! a few hundred mixed requests; no canary may appear in a response where it does not belong,
-//! nor anywhere in the captured logs.
+//! nor anywhere in the captured logs (text and JSON, the binary's two formats), nor in `/metrics`.
 
 mod common;
 use axum::response::IntoResponse;
@@ -26,13 +26,15 @@ const SECRET_CANARY: &str = "CANARYsecretZ9";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_canary_leaks() {
-    let logs = Capture::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    use canvas_oauth_relay::{log_layer, LogFormat};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let (logs, json_logs) = (Capture::default(), Capture::default());
+    let (writer, json_writer) = (logs.clone(), json_logs.clone());
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::LevelFilter::DEBUG)
+        .with(log_layer(LogFormat::Text, move || writer.clone()))
+        .with(log_layer(LogFormat::Json, move || json_writer.clone()));
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let n = Arc::new(AtomicUsize::new(0));
     let counter = n.clone();
@@ -56,7 +58,7 @@ async fn no_canary_leaks() {
         }
     })
     .await;
-    let relay = start_relay(config(&f.url, CLIENT_ID, SECRET_CANARY)).await;
+    let (relay, ops, _stop) = start_relay_with_ops(config(&f.url, CLIENT_ID, SECRET_CANARY)).await;
     let c = client();
     let mut responses: Vec<(String, String, String)> = Vec::new(); // (route, headers, body)
     let mut cookie: Option<String> = None;
@@ -127,14 +129,21 @@ async fn no_canary_leaks() {
     // The positive control: the canaries did flow where they belong.
     assert!(responses.iter().any(|(r, _, b)| r == "token" && b.contains("CANARYat")));
     assert!(responses.iter().any(|(r, _, b)| r == "session" && b.contains("CANARYsession")));
-    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("relay request"), "logs were captured");
-    assert!(log.contains("upstream_status"));
-    assert!(
-        !log.contains("CANARY"),
-        "canary in logs:\n{}",
-        log.lines().filter(|l| l.contains("CANARY")).collect::<Vec<_>>().join("\n")
-    );
+    let metrics = c.get(format!("{ops}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"relay_http_requests_total{route="/api/v1/{*path}""#), "{metrics}");
+    assert!(!metrics.contains("CANARY"), "canary in the metrics:\n{metrics}");
+    let json_log = String::from_utf8(json_logs.0.lock().unwrap().clone()).unwrap();
+    let json_lines: Vec<serde_json::Value> = json_log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(json_lines.len() >= 250, "JSON lines were captured: {}", json_lines.len());
+    for (format, log) in [("text", String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()), ("json", json_log)] {
+        assert!(log.contains("relay request"), "{format} logs were captured");
+        assert!(log.contains("upstream_status"));
+        assert!(
+            !log.contains("CANARY"),
+            "canary in the {format} logs:\n{}",
+            log.lines().filter(|l| l.contains("CANARY")).collect::<Vec<_>>().join("\n")
+        );
+    }
 }
 
 async fn dump(r: reqwest::Response) -> (String, String) {

@@ -90,12 +90,22 @@ impl TryFrom<RawConfig> for RelayConfig {
         };
         let max_api_body = count("RELAY_MAX_API_BODY", raw.relay_max_api_body, 256 * 1024, 0)?;
         let trusted_proxy_hops = count("RELAY_TRUSTED_PROXY_HOPS", raw.relay_trusted_proxy_hops, 0, 0)?;
+        let listen = raw.relay_listen.map_or(SocketAddr::from(([127, 0, 0, 1], 8080)), |Setting(l)| l.0);
+        let metrics_listen = raw.relay_metrics_listen.map(|Setting(l)| l.0);
+        if metrics_listen.is_some_and(|m| m.port() != 0 && m.port() == listen.port()) {
+            return Err(err(
+                "RELAY_METRICS_LISTEN",
+                "must be another port than RELAY_LISTEN's (metrics are not public)",
+            ));
+        }
         let config = Self {
             canvas_url: canvas.url,
             client_id: client_id.0,
             client_secret,
             redirect_uri: redirect_uri.0,
-            listen: raw.relay_listen.map_or(SocketAddr::from(([127, 0, 0, 1], 8080)), |Setting(l)| l.0),
+            listen,
+            metrics_listen,
+            log_format: raw.relay_log_format.map(|Setting(f)| f).unwrap_or_default(),
             allowed_origins: origins.into_iter().map(|o| o.origin).collect(),
             cookie_keys,
             base_path: raw.relay_base_path.map_or_else(|| "/".to_string(), |Setting(b)| b.0),

@@ -104,6 +104,11 @@ pub struct RelayConfig {
     pub client_secret: ClientSecret,
     pub redirect_uri: String,
     pub listen: SocketAddr,
+    /// The ops listener (`/metrics`, `/ready`, `/health`) of `serve()`: `RELAY_METRICS_LISTEN`,
+    /// off by default; never the same address as `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `RELAY_LOG_FORMAT`: `text` (default) or `json`; the binary's choice of [`crate::log_layer`].
+    pub log_format: crate::LogFormat,
     /// Exact origins (`scheme://host[:port]`) allowed to call the relay.
     pub allowed_origins: Vec<String>,
     /// First key seals, all keys unseal.

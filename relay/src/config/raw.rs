@@ -20,6 +20,8 @@ pub(super) struct RawConfig {
     pub canvas_client_secret: Option<Secret>,
     pub canvas_redirect_uri: Option<Setting<RedirectUri>>,
     pub relay_listen: Option<Setting<Listen>>,
+    pub relay_metrics_listen: Option<Setting<Listen>>,
+    pub relay_log_format: Option<Setting<crate::LogFormat>>,
     pub relay_allowed_origins: Option<List<Origin>>,
     pub relay_cookie_keys: Option<List<CookieKey>>,
     pub relay_base_path: Option<Setting<BasePath>>,

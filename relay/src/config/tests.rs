@@ -21,6 +21,8 @@ fn load(vars: &HashMap<&'static str, String>) -> Result<RelayConfig, ConfigError
 fn defaults() {
     let c = load(&base()).unwrap();
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.metrics_listen, None, "metrics are off by default");
+    assert_eq!(c.log_format, crate::LogFormat::Text);
     assert_eq!(c.base_path, "/");
     assert_eq!(c.token_url(), "https://canvas.example.edu/login/oauth2/token");
     assert_eq!(c.api_allow, vec![ApiRule { methods: vec!["GET".into()], prefix: "/api/v1/".into() }]);
@@ -37,6 +39,10 @@ fn each_error_names_its_variable() {
         ("CANVAS_CLIENT_SECRET", None),
         ("CANVAS_REDIRECT_URI", Some("not a url")),
         ("RELAY_LISTEN", Some("nowhere")),
+        ("RELAY_METRICS_LISTEN", Some("localhost")),
+        // The public listener's port: metrics would be public.
+        ("RELAY_METRICS_LISTEN", Some("127.0.0.1:8080")),
+        ("RELAY_LOG_FORMAT", Some("xml")),
         ("RELAY_ALLOWED_ORIGINS", Some("https://app.example.edu/path")),
         ("RELAY_ALLOWED_ORIGINS", None),
         ("RELAY_COOKIE_KEYS", Some("k1:short")),
@@ -238,4 +244,14 @@ fn embedded_cookie_mode_needs_https() {
     assert_eq!(load(&vars).unwrap_err().variable, "RELAY_COOKIE_MODE", "an http public URL");
     vars.insert("RELAY_PUBLIC_URL", "https://app.test:17300".to_string());
     assert_eq!(load(&vars).unwrap().cookie_mode, CookieMode::Embedded, "TLS in front of a loopback relay");
+}
+
+#[test]
+fn metrics_listener_and_json_logs() {
+    let mut vars = base();
+    vars.insert("RELAY_METRICS_LISTEN", "127.0.0.1:9464".into());
+    vars.insert("RELAY_LOG_FORMAT", "json".into());
+    let c = load(&vars).unwrap();
+    assert_eq!(c.metrics_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9464"));
+    assert_eq!(c.log_format, crate::LogFormat::Json);
 }

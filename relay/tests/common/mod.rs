@@ -51,6 +51,21 @@ pub async fn start_relay(config: RelayConfig) -> String {
     format!("http://{addr}{prefix}")
 }
 
+/// Starts the relay with its ops listener; returns the relay's base URL and the ops listener's
+/// (`http://127.0.0.1:PORT`), and a sender that shuts the relay down.
+pub async fn start_relay_with_ops(config: RelayConfig) -> (String, String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (addr, ops_addr) = (listener.local_addr().unwrap(), ops.local_addr().unwrap());
+    let prefix = if config.base_path == "/" { String::new() } else { config.base_path.clone() };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    tokio::spawn(canvas_oauth_relay::serve_listeners(listener, Some(ops), Arc::new(config), shutdown));
+    (format!("http://{addr}{prefix}"), format!("http://{ops_addr}"), stop)
+}
+
 pub const LTI_SCOPE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
 pub const LTI_CALLER: &str = "lti-caller-token-0123456789abcdef0123456789";
 
