@@ -35,6 +35,14 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The replica tests (relay/tests/replicas.rs) and the bench's 3-replica run: a real Redis and nginx.
+if ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null; then
+  log "installing redis-server and nginx-light from apt"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server nginx-light >/dev/null
+fi
+
 # The second browser engine: Firefox ESR from apt, geckodriver built from crates.io.
 if ! command -v firefox-esr >/dev/null; then
   log "installing Firefox ESR from apt"

@@ -30,6 +30,7 @@ mod layers;
 mod limits;
 pub mod lti;
 mod proxy;
+mod replicas;
 mod request_log;
 mod revoke_retry;
 mod routes;
@@ -68,6 +69,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/lti/token"),
     ("GET", "/jwks.json"),
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("GET", "/openapi.json"),
     ("ANY", "/api/v1/{*path}"),
 ];
@@ -94,6 +96,7 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
         )
         .route("/jwks.json", get(handlers::jwks))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/openapi.json", get(openapi))
         .route("/api/v1/{*path}", any(proxy::proxy));
     // S24: a Canvas web session from an access token (perhaps a scoped one) only when enabled.
@@ -145,6 +148,23 @@ pub fn router(config: Arc<RelayConfig>) -> Router {
 
 async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Ready to serve: configured (it is, or the router would not exist) and, with Redis configured,
+/// Redis answers. Unlike `/health`, a load balancer may take a replica out on a 503 here; it
+/// still serves (per process) meanwhile.
+async fn ready(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> axum::response::Response {
+    let redis = match &state.replicas {
+        Some(r) => Some(r.ping().await),
+        None => None,
+    };
+    let status =
+        if redis == Some(false) { axum::http::StatusCode::SERVICE_UNAVAILABLE } else { axum::http::StatusCode::OK };
+    let body = serde_json::json!({
+        "status": if status.is_success() { "ready" } else { "not_ready" },
+        "redis": redis.map(|up| if up { "up" } else { "down" }),
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 async fn openapi() -> impl IntoResponse {

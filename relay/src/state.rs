@@ -1,7 +1,7 @@
 //! What every handler shares: the configuration and the relay's long-lived parts.
 
 use crate::cookie::CookieSpec;
-use crate::{coalesce, limits, proxy, revoke_retry, seal, upstream, RelayConfig};
+use crate::{coalesce, limits, proxy, replicas, revoke_retry, seal, upstream, RelayConfig};
 use std::sync::Arc;
 
 pub(crate) struct AppState {
@@ -15,6 +15,8 @@ pub(crate) struct AppState {
     /// Refresh tokens whose sign-out Canvas did not confirm (S2).
     pub denylist: revoke_retry::Denylist,
     pub retries: revoke_retry::Retries,
+    /// Redis shared with the other replicas (`RELAY_REDIS_URL`), when configured.
+    pub replicas: Option<Arc<replicas::Replicas>>,
     #[cfg(feature = "test-hooks")]
     pub stats: crate::hooks::Stats,
 }
@@ -30,6 +32,7 @@ impl AppState {
             cookie: CookieSpec::from_config(&config),
             denylist: revoke_retry::Denylist::default(),
             retries: revoke_retry::Retries::default(),
+            replicas: replicas::Replicas::new(&config),
             #[cfg(feature = "test-hooks")]
             stats: crate::hooks::Stats::default(),
             config,

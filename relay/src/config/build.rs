@@ -181,6 +181,8 @@ impl TryFrom<RawConfig> for RelayConfig {
                 raw.relay_revoke_retry_attempts,
                 raw.relay_revoke_retry_delay_ms,
             )?,
+            redis_url: raw.relay_redis_url.map(|Setting(u)| u),
+            redis_timeout: Duration::from_millis(count("RELAY_REDIS_TIMEOUT_MS", raw.relay_redis_timeout_ms, 100, 1)?),
         })
     }
 }
