@@ -237,6 +237,25 @@ async fn with_redis_the_replicas_share_limits_denylist_and_refreshes() {
     assert!((LIMIT..=LIMIT + LIMIT / 2).contains(&total), "one limit of {LIMIT} for all replicas: {passed:?}");
     assert!(passed.iter().all(|p| *p < LIMIT), "every replica refused some: {passed:?}");
 
+    // Redis hangs (answers nothing, closes nothing): each command gives up after
+    // RELAY_REDIS_TIMEOUT_MS and the replicas serve on their own.
+    redis.pause();
+    let (_, cookie, _) = sign_in(&relays[2], &canvas, None).await;
+    let (status, body, _) = with_cookie(&relays[0], "refresh", &cookie).await;
+    assert_eq!(status, 200, "refresh with a hung Redis: {body}");
+    wait_ready(&relays, 503).await;
+    redis.resume();
+    wait_ready(&relays, 200).await;
+    let (calls, a, b) = concurrent_refreshes(&relays, &canvas).await;
+    assert_eq!((calls, a == b), (1, true), "shared again once Redis answers");
+
+    // A Redis that refuses the relay (wrong password): it serves on its own.
+    let wrong = redis.url().replace(REDIS_PASSWORD, "not-the-password");
+    let (lone, _) = start_relays(&canvas, Some(&wrong)).await;
+    let (_, cookie, _) = sign_in(&lone[0], &canvas, None).await;
+    assert_eq!(with_cookie(&lone[1], "refresh", &cookie).await.0, 200);
+    assert_eq!(ready(&lone[2]).await, 503);
+
     // Redis dies: every replica goes on serving, on its own, and says so.
     let warned = log_count("Redis unavailable");
     redis.kill();

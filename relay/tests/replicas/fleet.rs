@@ -80,6 +80,16 @@ impl Redis {
         format!("redis://:{REDIS_PASSWORD}@127.0.0.1:{}/0", self.port)
     }
 
+    /// Stops answering without closing anything (SIGSTOP): a Redis that is slow, as far as
+    /// any client can tell; `resume` undoes it.
+    pub fn pause(&self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGSTOP) };
+    }
+
+    pub fn resume(&self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGCONT) };
+    }
+
     /// Gone at once (SIGKILL): what a crash or a lost network looks like to the relays.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -89,6 +99,7 @@ impl Redis {
 
 impl Drop for Redis {
     fn drop(&mut self) {
+        self.resume();
         stop(&mut self.child);
     }
 }
