@@ -59,6 +59,7 @@ fn stop(child: &mut Child) {
 pub struct Redis {
     child: Child,
     pub port: u16,
+    dir: PathBuf,
 }
 
 impl Redis {
@@ -73,7 +74,7 @@ impl Redis {
             .spawn()
             .expect("redis-server starts");
         wait_listening(port, "redis-server", &mut child);
-        Self { child, port }
+        Self { child, port, dir }
     }
 
     pub fn url(&self) -> String {
@@ -101,6 +102,7 @@ impl Drop for Redis {
     fn drop(&mut self) {
         self.resume();
         stop(&mut self.child);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
