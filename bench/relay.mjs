@@ -1,12 +1,14 @@
 // Relay throughput: POST /refresh round trips through canvas-oauth-relay (release build) to the
 // stand-in Canvas (release build), against nginx proxy_pass to the same stand-in endpoint, and
-// against calling the stand-in directly (the baseline for "latency added"). wrk on 127.0.0.1.
+// against calling the stand-in directly (the baseline for "latency added"); then three relay
+// replicas sharing a Redis behind nginx round-robin (relay/README.md, "Running several
+// replicas") against the one relay. wrk on 127.0.0.1.
 //
 //   node bench/relay.mjs [--duration S] [--grants N] [--json FILE]
 //
 // Needs target/release/canvas-oauth-relay and canvas-standin
 // (`cargo build --release -p canvas-oauth-relay -p canvas-standin --bins`), wrk and nginx
-// (installed with apt-get when missing). Bounded: 7 wrk runs of --duration seconds (10) plus
+// and redis-server (installed with apt-get when missing). Bounded: 9 wrk runs of --duration seconds (10) plus
 // 2 s warm-ups and minting the grants; every child process is stopped at the end.
 //
 // Fairness: the relay coalesces concurrent refreshes of one refresh token and shares a finished
@@ -47,11 +49,11 @@ function freePort() {
 }
 
 function ensureTools() {
-  const missing = ["wrk", "nginx"].filter((t) => spawnSync("sh", ["-c", `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0);
+  const missing = ["wrk", "nginx", "redis-server"].filter((t) => spawnSync("sh", ["-c", `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0);
   if (missing.length) {
     console.error(`installing ${missing.join(", ")} with apt-get`);
     const apt = (args) => execFileSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    const pkgs = missing.map((t) => (t === "nginx" ? "nginx-light" : t));
+    const pkgs = missing.map((t) => ({ nginx: "nginx-light" })[t] ?? t);
     try { apt(["install", "-y", "-q", ...pkgs]); } catch { apt(["update", "-q"]); apt(["install", "-y", "-q", ...pkgs]); }
   }
   for (const bin of ["canvas-oauth-relay", "canvas-standin"]) {
@@ -183,7 +185,8 @@ function wrk(url, conns, seconds, env) {
   return j;
 }
 
-function nginxConf(dir, listenPort, standinPort) {
+// nginx in front of `servers` (the stand-in, or the relay replicas, round-robin).
+function nginxConf(dir, listenPort, servers) {
   return `worker_processes auto;
 worker_rlimit_nofile 20000;
 daemon off;
@@ -198,14 +201,14 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream standin {
-    server 127.0.0.1:${standinPort};
+  upstream backends {
+${servers.map((p) => `    server 127.0.0.1:${p};`).join("\n")}
     keepalive 256;
   }
   server {
     listen 127.0.0.1:${listenPort} backlog=4096;
     location / {
-      proxy_pass http://standin;
+      proxy_pass http://backends;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }
@@ -238,7 +241,7 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
     const env2 = { ...relayEnv(relay2Port, 1024), RELAY_COOKIE_KEYS: env1.RELAY_COOKIE_KEYS };
     // RELAY_LOG=warn: the binary logs one line per request at info, which would measure the logging.
     let relayProc = await start("canvas-oauth-relay", `${root}target/release/canvas-oauth-relay`, [], env1);
-    writeFileSync(`${work}/nginx/nginx.conf`, nginxConf(`${work}/nginx`, nginxPort, standinPort));
+    writeFileSync(`${work}/nginx/nginx.conf`, nginxConf(`${work}/nginx`, nginxPort, [standinPort]));
     rmSync(`${work}/nginx/nginx.pid`, { force: true });
     const nginxProc = await start("nginx", "nginx", ["-p", `${work}/nginx`, "-c", `${work}/nginx/nginx.conf`, "-e", "stderr"], {}, null);
     for (let i = 0; i < 50 && !existsSync(`${work}/nginx/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
@@ -311,6 +314,7 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
     const relay2Mem = memory(relayProc.pid);
     await stop(relayProc);
     await stop(nginxProc);
+    const replicas = await measureReplicas({ env1, relayEnvWrk, run, duration });
     await stop(standinProc);
     const sum = (xs, k) => xs.reduce((a, x) => a + x[k], 0);
     const runs = Object.fromEntries(Object.entries(samples).map(([label, xs]) => {
@@ -326,7 +330,7 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
     }));
     return {
       rounds, duration, grants, directTokens, mintSeconds, threads: THREADS, runs,
-      relayMem, relay2Mem, relayIdle, relayAfterMint, nginxMem, nginxProcesses: nginxPids.length, standinMem,
+      relayMem, relay2Mem, relayIdle, relayAfterMint, nginxMem, replicas, nginxProcesses: nginxPids.length, standinMem,
       nginxVersion: spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim(),
       wrkVersion: (spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout || "").split("\n")[0].trim(),
     };
@@ -334,6 +338,36 @@ export async function measureRelay({ duration = 10, rounds = 3, grants = 20_000,
     clearTimeout(killer);
     stopAll();
   }
+}
+
+// Three relays (the cookie key of the first, so every minted cookie opens at each) sharing one
+// redis-server, behind nginx round-robin, at 64 and 1,000 connections: throughput against the one
+// relay above, and the peak RSS of each replica and of Redis.
+async function measureReplicas({ env1, relayEnvWrk, run, duration }) {
+  const [redisPort, nginxPort, ...ports] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  mkdirSync(`${work}/nginx3`, { recursive: true });
+  const redis = await start("redis-server", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", `${work}/nginx3`],
+    {}, /Ready to accept connections/);
+  const procs = [];
+  for (const [i, port] of ports.entries()) {
+    procs.push(await start(`canvas-oauth-relay (replica ${i + 1})`, `${root}target/release/canvas-oauth-relay`, [],
+      { ...env1, RELAY_LISTEN: `127.0.0.1:${port}`, RELAY_REDIS_URL: `redis://127.0.0.1:${redisPort}/0` }));
+  }
+  writeFileSync(`${work}/nginx3/nginx.conf`, nginxConf(`${work}/nginx3`, nginxPort, ports));
+  rmSync(`${work}/nginx3/nginx.pid`, { force: true });
+  const nginx = await start("nginx (replicas)", "nginx", ["-p", `${work}/nginx3`, "-c", `${work}/nginx3/nginx.conf`, "-e", "stderr"], {}, null);
+  for (let i = 0; i < 50 && !existsSync(`${work}/nginx3/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
+  const url = `http://127.0.0.1:${nginxPort}`;
+  // Every replica must share through Redis, or the run measures three lone relays.
+  for (const port of ports) {
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.json());
+    if (ready.redis !== "up") throw new Error(`replica on ${port} is not connected to Redis: ${JSON.stringify(ready)}`);
+  }
+  wrk(url, 64, 2, relayEnvWrk);
+  for (const conns of [64, 1000]) await run(`replicas3-redis@${conns}`, url, conns, relayEnvWrk, null, duration);
+  const out = { replicaMem: procs.map((p) => memory(p.pid)), redisMem: memory(redis.pid), redisVersion: spawnSync("redis-server", ["--version"], { encoding: "utf8" }).stdout.trim() };
+  for (const p of [nginx, ...procs, redis]) await stop(p);
+  return out;
 }
 
 const ms = (us) => (us / 1000).toFixed(2);
@@ -350,6 +384,11 @@ export function printRelay(r) {
   for (const line of g.lines) console.log("  " + line);
   console.log(`  relay RSS: ${(r.relayIdle.rssKB / 1024).toFixed(1)} MB idle after start, ${(r.relayAfterMint.rssKB / 1024).toFixed(1)} MB after minting the cookies`);
   console.log(`  memory peak (VmHWM): relay ${(r.relayMem.hwmKB / 1024).toFixed(1)} MB, relay in-flight 1024 ${(r.relay2Mem.hwmKB / 1024).toFixed(1)} MB, nginx ${(r.nginxMem.hwmKB / 1024).toFixed(1)} MB (${r.nginxProcesses} processes), stand-in ${(r.standinMem.hwmKB / 1024).toFixed(1)} MB`);
+  if (r.replicas) {
+    const x = (k) => r.runs[k]?.rps ?? NaN;
+    console.log(`  3 replicas + Redis behind nginx: ${Math.round(x("replicas3-redis@64"))} req/s at 64 conns (${(x("replicas3-redis@64") / x("relay@64")).toFixed(2)}× one relay), ${Math.round(x("replicas3-redis@1000"))} at 1,000 (${(x("replicas3-redis@1000") / x("relay@1000")).toFixed(2)}×); same 2 cores`);
+    console.log(`  replica RSS peak (VmHWM): ${r.replicas.replicaMem.map((m) => `${(m.hwmKB / 1024).toFixed(1)} MB`).join(", ")}; redis-server ${(r.replicas.redisMem.hwmKB / 1024).toFixed(1)} MB`);
+  }
   console.log(`  minting ${r.grants} relay cookies + ${r.directTokens} stand-in refresh tokens took ${r.mintSeconds.toFixed(1)} s`);
 }
 

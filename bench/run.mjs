@@ -138,6 +138,10 @@ function render(r) {
   for (const line of rg.lines.slice(rg.goals.length)) L.push(`- ${line}`);
   L.push(`- Relay RSS: ${(rl.relayIdle.rssKB / 1024).toFixed(1)} MB idle after start, ${(rl.relayAfterMint.rssKB / 1024).toFixed(1)} MB after minting the cookies.`);
   L.push(`- Peak RSS (VmHWM): relay ${(rl.relayMem.hwmKB / 1024).toFixed(1)} MB, relay with in-flight cap 1024 ${(rl.relay2Mem.hwmKB / 1024).toFixed(1)} MB, nginx ${(rl.nginxMem.hwmKB / 1024).toFixed(1)} MB (master + workers), stand-in ${(rl.standinMem.hwmKB / 1024).toFixed(1)} MB.`);
+  if (rl.replicas) {
+    const x = (k) => rl.runs[k].rps;
+    L.push(`- 3 replicas sharing one Redis behind nginx round-robin (same 2 cores): ${n(x("replicas3-redis@64"))} req/s at 64 connections (${(x("replicas3-redis@64") / x("relay@64")).toFixed(2)}× one relay), ${n(x("replicas3-redis@1000"))} at 1,000 (${(x("replicas3-redis@1000") / x("relay@1000")).toFixed(2)}×); peak RSS per replica ${rl.replicas.replicaMem.map((m) => `${(m.hwmKB / 1024).toFixed(1)} MB`).join(", ")}, redis-server ${(rl.replicas.redisMem.hwmKB / 1024).toFixed(1)} MB (${rl.replicas.redisVersion.split(" ").slice(0, 3).join(" ")}).`);
+  }
   L.push("");
   return L.join("\n");
 }

@@ -35,13 +35,14 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-# TLS in front of the relay for the embedded (cross-site iframe) end-to-end tests, and openssl for
-# their certificate made at run time (scripts/e2e.sh).
-if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
-  log "installing nginx-light and openssl from apt"
+# TLS in front of the relay for the embedded (cross-site iframe) end-to-end tests, openssl for their
+# certificate made at run time (scripts/e2e.sh); a real Redis and nginx for the replica tests
+# (relay/tests/replicas.rs) and the bench's 3-replica run.
+if ! command -v nginx >/dev/null || ! command -v openssl >/dev/null || ! command -v redis-server >/dev/null; then
+  log "installing nginx-light, openssl and redis-server from apt"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nginx-light openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nginx-light openssl redis-server >/dev/null
 fi
 
 # The second browser engine: Firefox ESR from apt, geckodriver built from crates.io.

@@ -85,11 +85,20 @@ pub(crate) async fn refresh(state: &AppState, rt: &RefreshToken) -> Result<Refre
                 upstream_status: resp.status,
             })
         }
-        TokenOutcome::OAuth(e) if upstream::grant_gone(&e) => {
-            Err(RelayError::invalid_grant("the sign-in is no longer valid; sign in again").with_upstream(e.status))
-        }
+        TokenOutcome::OAuth(e) if upstream::grant_gone(&e) => Err(grant_gone(Some(e.status))),
         TokenOutcome::OAuth(e) => Err(upstream::misconfigured(&e)),
     }
+}
+
+/// 401 invalid_grant, cookie cleared: Canvas no longer knows the grant.
+pub(crate) fn grant_gone(upstream_status: Option<u16>) -> RelayError {
+    let e = RelayError::invalid_grant("the sign-in is no longer valid; sign in again");
+    RelayError { upstream_status, ..e }
+}
+
+/// Whether a refresh failed because the grant is gone (an answer worth sharing with late callers).
+pub(crate) fn is_grant_gone(e: &RelayError) -> bool {
+    e.clear_cookie && e.error == "invalid_grant"
 }
 
 /// How Canvas answered a DELETE of the token (§4).

@@ -1,6 +1,8 @@
 //! Refresh single-flight: concurrent refreshes of one refresh token within this process make one
 //! Canvas call (Canvas kills the previous access token on every refresh: docs/canvas.md §7.6).
-//! A finished success is shared for `refresh_coalesce_window` with late callers too.
+//! A finished success is shared for `refresh_coalesce_window` with late callers too. With Redis
+//! (`replicas`), the same holds across replicas: one process per refresh token is the one that
+//! asks Redis, and one replica is the one that asks Canvas.
 //!
 //! Memory (issue 14): under load thousands of refreshes finish every second, so a finished one
 //! keeps only its result (no future, no timer task) and expires through one queue in finishing
@@ -9,13 +11,17 @@
 
 use crate::canvas::{self, Refreshed};
 use crate::error::RelayError;
+use crate::replicas::Take;
 use crate::AppState;
 use canvas_oauth_core::RefreshToken;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How often a replica waiting for another's refresh looks for its result.
+const POLL: Duration = Duration::from_millis(20);
 
 pub(crate) type RefreshResult = Arc<Result<Refreshed, RelayError>>;
 type SharedRefresh = Shared<BoxFuture<'static, RefreshResult>>;
@@ -77,18 +83,27 @@ impl Coalescer {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drops shared results that handed out this access token (it has just been revoked).
-    pub(crate) fn forget_access(state: &AppState, access: &str) {
+    /// Drops shared results that handed out this access token (it has just been revoked), here
+    /// and in Redis.
+    pub(crate) async fn forget_access(state: &AppState, access: &str) {
         let gave = |r: &Result<Refreshed, RelayError>| matches!(r, Ok(r) if r.access_token == access);
         state.refreshes.lock().slots.retain(|_, (_, slot)| match slot {
             Slot::Done(r) => !gave(r),
             Slot::Running(fut) => !fut.peek().is_some_and(|r| gave(r)),
         });
+        if let Some(r) = &state.replicas {
+            r.forget_access(access).await;
+        }
     }
 
-    /// Drops any shared result for this refresh token (after a revoke, it is stale).
-    pub(crate) fn forget(state: &AppState, rt: &RefreshToken) {
-        state.refreshes.lock().slots.remove(&token_hash(rt));
+    /// Drops any shared result for this refresh token (after a revoke, it is stale), here and in
+    /// Redis.
+    pub(crate) async fn forget(state: &AppState, rt: &RefreshToken) {
+        let key = token_hash(rt);
+        state.refreshes.lock().slots.remove(&key);
+        if let Some(r) = &state.replicas {
+            r.forget(&key).await;
+        }
     }
 
     pub(crate) async fn refresh(state: &Arc<AppState>, rt: RefreshToken) -> RefreshResult {
@@ -117,16 +132,20 @@ impl Coalescer {
     }
 
     /// Spawns the Canvas call (so a caller that goes away does not cancel it for the others);
-    /// when it ends, its slot keeps the result for the window or is dropped.
+    /// when it ends, its slot keeps the result for the window or is dropped. A result shared
+    /// through Redis is not kept here: late callers read it there, where a sign-out at any replica
+    /// removes it.
     fn start(state: &Arc<AppState>, rt: RefreshToken, key: Key) -> (SharedRefresh, u64) {
         let id = state.refreshes.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let task_state = state.clone();
         let handle = tokio::spawn(async move {
-            let result = Arc::new(canvas::refresh(&task_state, &rt).await);
-            let keep = match &*result {
-                Ok(_) => true,
-                Err(e) => e.clear_cookie,
-            };
+            let (result, in_redis) = across_replicas(&task_state, &rt, key).await;
+            let result = Arc::new(result);
+            let keep = !in_redis
+                && match &*result {
+                    Ok(_) => true,
+                    Err(e) => e.clear_cookie,
+                };
             let mut table = task_state.refreshes.lock();
             if table.slots.get(&key).is_some_and(|(i, _)| *i == id) {
                 if keep {
@@ -148,10 +167,38 @@ impl Coalescer {
     }
 }
 
+/// One Canvas refresh for all replicas: the result another replica published, else the lock and
+/// the call, else a wait for the replica holding the lock. Without Redis, or whenever it fails,
+/// this process calls Canvas itself (the replicas may then refresh one grant twice). `true` with
+/// the result when Redis holds it for late callers.
+async fn across_replicas(state: &AppState, rt: &RefreshToken, key: Key) -> (Result<Refreshed, RelayError>, bool) {
+    let alone = || async { (canvas::refresh(state, rt).await, false) };
+    let Some(replicas) = &state.replicas else { return alone().await };
+    let ttl = replicas.lock_ttl(state.config.connect_timeout + state.config.upstream_timeout);
+    let give_up = Instant::now() + ttl + POLL;
+    loop {
+        match replicas.take(&key, ttl).await {
+            Some(Take::Published(sealed)) => match replicas.results.open(&key, &sealed) {
+                Some(result) => return (result, true),
+                None => return alone().await,
+            },
+            Some(Take::Won(id)) => {
+                let result = canvas::refresh(state, rt).await;
+                let sealed = replicas.results.seal(&key, &result);
+                let published = sealed.is_some();
+                let access = result.as_ref().ok().map(|r| r.access_token.as_str());
+                let finished = replicas.finish(&key, id, sealed, access, state.config.refresh_coalesce_window).await;
+                return (result, published && finished.is_some());
+            }
+            Some(Take::Wait) if Instant::now() < give_up => tokio::time::sleep(POLL).await,
+            Some(Take::Wait) | None => return alone().await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn done() -> Slot {
         Slot::Done(Arc::new(Err(RelayError::bad_gateway("x"))))

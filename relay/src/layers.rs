@@ -39,7 +39,13 @@ pub(crate) async fn edge(State(state): State<Arc<AppState>>, req: Request, next:
 
 async fn rate_limit(state: &AppState, req: Request, next: Next) -> Response {
     let config = &state.config;
-    match state.limiter.check(client_addr(config, &req)) {
+    let client = client_addr(config, &req);
+    // Shared by the replicas when Redis answers; this process's own buckets otherwise.
+    let shared = match &state.replicas {
+        Some(r) => r.rate_check(client, config.rate_limit_per_minute).await,
+        None => None,
+    };
+    match shared.unwrap_or_else(|| state.limiter.check(client)) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             state.metrics.rate_limited.inc();

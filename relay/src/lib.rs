@@ -35,6 +35,7 @@ mod ops;
 mod proxy;
 mod quota;
 mod ready;
+mod replicas;
 mod request_log;
 mod revoke_retry;
 mod routes;

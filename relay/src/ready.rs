@@ -29,7 +29,6 @@ pub(crate) struct Readiness {
 
 impl Readiness {
     /// Adds a check run on every `/ready`.
-    #[allow(dead_code)] // The first user is the shared store (issue 14, part 3).
     pub(crate) fn add(&mut self, check: ReadinessCheck) {
         self.checks.push(check);
     }

@@ -2,8 +2,8 @@
 
 use crate::cookie::CookieSpec;
 use crate::metrics::Metrics;
-use crate::ready::Readiness;
-use crate::{coalesce, limits, proxy, revoke_retry, seal, upstream, RelayConfig};
+use crate::ready::{Readiness, ReadinessCheck};
+use crate::{coalesce, limits, proxy, replicas, revoke_retry, seal, upstream, RelayConfig};
 use std::sync::Arc;
 
 pub(crate) struct AppState {
@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     pub metrics: Arc<Metrics>,
     /// What `/ready` checks.
     pub readiness: Readiness,
+    /// Redis shared with the other replicas (`RELAY_REDIS_URL`), when configured.
+    pub replicas: Option<Arc<replicas::Replicas>>,
     #[cfg(feature = "test-hooks")]
     pub stats: crate::hooks::Stats,
 }
@@ -29,6 +31,18 @@ pub(crate) struct AppState {
 impl AppState {
     pub(crate) fn new(config: Arc<RelayConfig>) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let replicas = replicas::Replicas::new(&config);
+        let mut readiness = Readiness::default();
+        if let Some(r) = replicas.clone() {
+            // With Redis configured, ready only while it answers (the relay still serves alone).
+            readiness.add(ReadinessCheck {
+                name: "redis",
+                check: Box::new(move || {
+                    let r = r.clone();
+                    Box::pin(async move { r.ping().await })
+                }),
+            });
+        }
         Self {
             sealer: seal::Sealer::new(config.cookie_keys.clone(), &config.canvas_origin(), &config.client_id),
             upstream: upstream::Upstream::new(&config, metrics.clone()),
@@ -40,7 +54,8 @@ impl AppState {
             denylist: revoke_retry::Denylist::default(),
             retries: revoke_retry::Retries::default(),
             metrics,
-            readiness: Readiness::default(),
+            readiness,
+            replicas,
             #[cfg(feature = "test-hooks")]
             stats: crate::hooks::Stats::default(),
             config,

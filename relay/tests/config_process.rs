@@ -82,6 +82,12 @@ fn the_binary_refuses_bad_settings_by_name_and_starts_on_loopback_http() {
         refused(&with(&[(var, value)]), &[], var);
         run(&with(&[(var, value), ("RELAY_ALLOW_INSECURE_HTTP", "1")]), &[]).expect("allowed with the flag");
     }
+    // A Redis URL carries a password: a bad one is named, never shown; a Redis that is not there
+    // (nothing listens on 17353) does not stop the relay from starting.
+    refused(&with(&[("RELAY_REDIS_URL", &format!("redis//:{SECRET}@cache:6379"))]), &[], "RELAY_REDIS_URL");
+    refused(&with(&[("RELAY_REDIS_URL", &format!("rediss://:{SECRET}@cache:6380"))]), &[], "RELAY_REDIS_URL");
+    run(&with(&[("RELAY_REDIS_URL", &format!("redis://:{SECRET}@127.0.0.1:17353/0"))]), &[])
+        .expect("starts without Redis");
     // A TOML file: an unknown key is named; a secret of the wrong type is not repeated.
     let dir = std::env::temp_dir().join(format!("relay-config-process-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -195,6 +195,8 @@ impl TryFrom<RawConfig> for RelayConfig {
                 raw.relay_revoke_retry_delay_ms,
             )?,
             cookie_mode: raw.relay_cookie_mode.map_or(CookieMode::Strict, |Setting(m)| m),
+            redis_url: raw.relay_redis_url.map(|Setting(u)| u),
+            redis_timeout: Duration::from_millis(count("RELAY_REDIS_TIMEOUT_MS", raw.relay_redis_timeout_ms, 100, 1)?),
         };
         // R9: browsers keep a SameSite=None or Partitioned cookie only when it is Secure.
         if config.cookie_mode == CookieMode::Embedded && !config.cookie_is_https() {

@@ -10,9 +10,11 @@
 
 mod build;
 mod raw;
+mod redis_url;
 mod session;
 mod types;
 
+pub use redis_url::RedisUrl;
 pub use session::SessionConfig;
 pub use types::UpstreamProxy;
 
@@ -169,6 +171,12 @@ pub struct RelayConfig {
     pub session: SessionConfig,
     /// `RELAY_COOKIE_MODE`: `strict` (default) or `embedded` (R9).
     pub cookie_mode: CookieMode,
+    /// Redis shared by the replicas (`RELAY_REDIS_URL`, off): rate limit, sign-out denylist and
+    /// refresh coalescing across replicas. Without it each replica keeps its own.
+    pub redis_url: Option<RedisUrl>,
+    /// Longest wait for one Redis command (`RELAY_REDIS_TIMEOUT_MS`, 100 ms); past it, or on any
+    /// Redis error, the relay works on its own (per-process) for a second and tries again.
+    pub redis_timeout: Duration,
 }
 
 impl RelayConfig {

@@ -60,6 +60,8 @@ pub(super) struct RawConfig {
     pub relay_shutdown_timeout_ms: Option<Setting<Count>>,
     pub relay_frame_ancestors: Option<List<String>>,
     pub relay_cookie_mode: Option<Setting<super::CookieMode>>,
+    pub relay_redis_url: Option<Setting<super::RedisUrl>>,
+    pub relay_redis_timeout_ms: Option<Setting<Count>>,
 }
 
 /// `RELAY_LISTEN`: `ADDRESS:PORT`.

@@ -255,3 +255,30 @@ fn metrics_listener_and_json_logs() {
     assert_eq!(c.metrics_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9464"));
     assert_eq!(c.log_format, crate::LogFormat::Json);
 }
+
+#[test]
+fn redis_is_off_by_default_and_its_url_never_shown() {
+    let c = load(&base()).unwrap();
+    assert!(c.redis_url.is_none());
+    assert_eq!(c.redis_timeout, Duration::from_millis(100));
+    let mut vars = base();
+    for bad in [
+        "redis//:r3dispass@cache:6379",
+        "https://:r3dispass@cache",
+        "rediss://:r3dispass@cache:6380",
+        "redis://:r3dispass@",
+    ] {
+        vars.insert("RELAY_REDIS_URL", bad.to_string());
+        let e = load(&vars).unwrap_err();
+        assert_eq!(e.variable, "RELAY_REDIS_URL", "{bad}: {e}");
+        assert!(!e.to_string().contains("r3dispass"), "{e}");
+    }
+    vars.insert("RELAY_REDIS_URL", "redis://:r3dispass@cache.internal:6380/2".to_string());
+    vars.insert("RELAY_REDIS_TIMEOUT_MS", "0".to_string());
+    assert_eq!(load(&vars).unwrap_err().variable, "RELAY_REDIS_TIMEOUT_MS");
+    vars.insert("RELAY_REDIS_TIMEOUT_MS", "250".to_string());
+    let c = load(&vars).unwrap();
+    assert_eq!(c.redis_url.as_ref().unwrap().shown(), "redis://cache.internal:6380");
+    assert_eq!(c.redis_timeout, Duration::from_millis(250));
+    assert!(!format!("{c:?}").contains("r3dispass"));
+}

@@ -4,6 +4,7 @@ pub(crate) mod refresh;
 pub(crate) mod revoke;
 pub(crate) mod token;
 
+use crate::coalesce::token_hash;
 use crate::cookie::CookieValue;
 use crate::error::RelayError;
 use crate::extract::SessionCookie;
@@ -11,7 +12,7 @@ use crate::seal::{Lifetime, Opened};
 use crate::AppState;
 use axum::http::header;
 use axum::response::Response;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Wall-clock ms since the Unix epoch: the clock of the sealed lifetimes.
 pub(crate) fn now_ms() -> u64 {
@@ -21,8 +22,8 @@ pub(crate) fn now_ms() -> u64 {
 /// The request's session cookie, opened: 401 invalid_token without one; several cookies with our
 /// name → invalid_token and cleared (one may be planted); one that does not open here (tampered,
 /// foreign deployment, retired key, old format, expired) or whose refresh token is denylisted by
-/// an unconfirmed sign-out → 401 invalid_grant, cleared.
-pub(crate) fn open_cookie(state: &AppState, cookie: &SessionCookie, now: u64) -> Result<Opened, RelayError> {
+/// an unconfirmed sign-out (here or, with Redis, at any replica) → 401 invalid_grant, cleared.
+pub(crate) async fn open_cookie(state: &AppState, cookie: &SessionCookie, now: u64) -> Result<Opened, RelayError> {
     let sealed = match &cookie.0 {
         CookieValue::One(v) if !v.is_empty() => v,
         CookieValue::None | CookieValue::One(_) => return Err(RelayError::invalid_token("no session cookie")),
@@ -33,11 +34,24 @@ pub(crate) fn open_cookie(state: &AppState, cookie: &SessionCookie, now: u64) ->
             })
         }
     };
-    state
-        .sealer
-        .open(sealed, now)
-        .filter(|o| !state.denylist.contains(&o.token, now))
-        .ok_or_else(|| RelayError::invalid_grant("the session cookie is not valid here; sign in again"))
+    let refused = || RelayError::invalid_grant("the session cookie is not valid here; sign in again");
+    let opened =
+        state.sealer.open(sealed, now).filter(|o| !state.denylist.contains(&o.token, now)).ok_or_else(refused)?;
+    // Redis unreachable: this replica's own denylist is all there is (never fail closed).
+    match &state.replicas {
+        Some(r) if r.denied(&token_hash(&opened.token)).await == Some(true) => Err(refused()),
+        _ => Ok(opened),
+    }
+}
+
+/// Denylists the session's refresh token here and, with Redis, at every replica, until the
+/// session's absolute cap (no cookie sealing it opens after that anyway).
+pub(crate) async fn deny(state: &AppState, session: &Opened, now: u64) {
+    let until = session.lifetime.session_expires_at;
+    state.denylist.insert(&session.token, until, now);
+    if let Some(r) = &state.replicas {
+        r.deny(&token_hash(&session.token), Duration::from_millis(until.saturating_sub(now))).await;
+    }
 }
 
 /// `POST /cookie-check`: `{"received": true}` when the request carried exactly one non-empty

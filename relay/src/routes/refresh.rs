@@ -26,7 +26,7 @@ pub(crate) async fn refresh(
     cookie: SessionCookie,
     _: OptionalJson<Empty>,
 ) -> Result<Response, RelayError> {
-    let opened = open_cookie(&state, &cookie, now_ms())?;
+    let opened = open_cookie(&state, &cookie, now_ms()).await?;
     let kept = RefreshToken::new(opened.token.secret());
     let result = Coalescer::refresh(&state, opened.token).await;
     let r = match &*result {

@@ -58,11 +58,13 @@ pub(crate) async fn revoke(
     let req = req.unwrap_or_default();
     let presented = bearer?.map(|Bearer(t)| t);
     // A denylisted, expired or foreign cookie counts as none.
-    let session = open_cookie(state, &cookie, now_ms()).ok();
+    let session = open_cookie(state, &cookie, now_ms()).await.ok();
     if let Some(access) = &presented {
         match canvas::delete_token(state, access, req.expire_sessions).await {
-            Deleted::Confirmed { forward_url } => return Ok(confirmed(state, session.as_ref(), access, forward_url)),
-            Deleted::NotConfirmed(e) => return Ok(pending(state, session, presented.clone(), e.upstream_status)),
+            Deleted::Confirmed { forward_url } => {
+                return Ok(confirmed(state, session.as_ref(), access, forward_url).await)
+            }
+            Deleted::NotConfirmed(e) => return Ok(pending(state, session, presented.clone(), e.upstream_status).await),
             // Canvas refuses to revoke an expired access token (§4): refresh with the cookie, retry.
             Deleted::Refused => {}
         }
@@ -81,34 +83,39 @@ pub(crate) async fn revoke(
         Ok(r) => r.access_token.clone(),
         Err(e) if e.clear_cookie => {
             // Canvas says the grant is already gone.
-            Coalescer::forget(state, &session.token);
+            Coalescer::forget(state, &session.token).await;
             return Ok(answer(StatusCode::OK, "none", None, e.upstream_status));
         }
-        Err(e) => return Ok(pending(state, Some(session), None, e.upstream_status)),
+        Err(e) => return Ok(pending(state, Some(session), None, e.upstream_status).await),
     };
     Ok(match canvas::delete_token(state, &fresh, req.expire_sessions).await {
-        Deleted::Confirmed { forward_url } => confirmed(state, Some(&session), &fresh, forward_url),
-        Deleted::Refused => pending(state, Some(session), None, Some(401)),
-        Deleted::NotConfirmed(e) => pending(state, Some(session), None, e.upstream_status),
+        Deleted::Confirmed { forward_url } => confirmed(state, Some(&session), &fresh, forward_url).await,
+        Deleted::Refused => pending(state, Some(session), None, Some(401)).await,
+        Deleted::NotConfirmed(e) => pending(state, Some(session), None, e.upstream_status).await,
     })
 }
 
-fn confirmed(state: &AppState, session: Option<&Opened>, access: &str, forward_url: Option<String>) -> Response {
+async fn confirmed(state: &AppState, session: Option<&Opened>, access: &str, forward_url: Option<String>) -> Response {
     if let Some(s) = session {
-        Coalescer::forget(state, &s.token);
+        Coalescer::forget(state, &s.token).await;
     }
-    Coalescer::forget_access(state, access);
+    Coalescer::forget_access(state, access).await;
     answer(StatusCode::OK, "confirmed", forward_url, Some(200))
 }
 
 /// Canvas did not confirm: denylist the refresh token (every copy of the cookie is "no session"
 /// here from now on) and retry in the background, with the refresh token when there was a
 /// cookie, else with the access token.
-fn pending(state: &Arc<AppState>, session: Option<Opened>, access: Option<String>, upstream: Option<u16>) -> Response {
+async fn pending(
+    state: &Arc<AppState>,
+    session: Option<Opened>,
+    access: Option<String>,
+    upstream: Option<u16>,
+) -> Response {
     let delay = state.config.session.revoke_retry_delay;
     if let Some(s) = session {
-        state.denylist.insert(&s.token, s.lifetime.session_expires_at, now_ms());
-        Coalescer::forget(state, &s.token);
+        super::deny(state, &s, now_ms()).await;
+        Coalescer::forget(state, &s.token).await;
         revoke_retry::spawn(state, Credential::Refresh(s.token), delay, "unconfirmed sign-out");
     } else if let Some(a) = access {
         revoke_retry::spawn(state, Credential::Access(a), delay, "unconfirmed sign-out");

@@ -67,9 +67,9 @@ pub(crate) async fn token(
             let lifetime = Lifetime::start(now, config.cookie_max_age, config.session.max_age);
             set_cookie(state, &mut r, &state.sealer.seal(&rt, lifetime), &lifetime, now);
             // The session this one replaces: its grant would otherwise live on at Canvas.
-            if let Ok(old) = open_cookie(state, &cookie, now) {
+            if let Ok(old) = open_cookie(state, &cookie, now).await {
                 if old.token.secret() != rt.secret() {
-                    state.denylist.insert(&old.token, old.lifetime.session_expires_at, now);
+                    super::deny(state, &old, now).await;
                     revoke_retry::spawn(state, Credential::Refresh(old.token), Duration::ZERO, "replaced sign-in");
                 }
             }
