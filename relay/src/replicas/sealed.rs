@@ -54,7 +54,7 @@ impl ResultSealer {
     pub(crate) fn seal(&self, hash: &[u8; 32], result: &Result<Refreshed, RelayError>) -> Option<String> {
         let wire = match result {
             Ok(r) => Wire::Ok {
-                body: String::from_utf8(r.body.clone()).ok()?,
+                body: String::from_utf8(r.body.to_vec()).ok()?,
                 access_token: r.access_token.clone(),
                 rotated: r.rotated.clone(),
                 status: r.upstream_status,
@@ -91,7 +91,7 @@ impl ResultSealer {
             .ok()?;
         Some(match serde_json::from_slice(&plain).ok()? {
             Wire::Ok { body, access_token, rotated, status } => {
-                Ok(Refreshed { body: body.into_bytes(), access_token, rotated, upstream_status: status })
+                Ok(Refreshed { body: body.into_bytes().into(), access_token, rotated, upstream_status: status })
             }
             Wire::Gone { status } => Err(canvas::grant_gone(status)),
         })
@@ -108,7 +108,7 @@ mod tests {
 
     fn refreshed() -> Result<Refreshed, RelayError> {
         Ok(Refreshed {
-            body: br#"{"access_token":"at-CANARY"}"#.to_vec(),
+            body: br#"{"access_token":"at-CANARY"}"#.to_vec().into(),
             access_token: "at-CANARY".into(),
             rotated: Some("rt-CANARY".into()),
             upstream_status: 200,
