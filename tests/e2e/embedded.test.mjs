@@ -174,7 +174,7 @@ describe("inside a cross-site iframe (Chromium, third-party cookies allowed)", (
     const popup = await openPopup(context, app);
     await popup.close();
     assert.equal(await shownError(app), "popup_closed");
-    assert.deepEqual(await stats(), { token: 0, refresh: 0, revoke: 0, session_url: 0, cookie_check: 0, lti: 0, api: 0 });
+    assert.deepEqual(await stats(), { token: 0, refresh: 0, revoke: 0, session_url: 0, cookie_check: 0, lti: 0, api: 0, graphql: 0 });
   });
 
   test("a popup that never comes back: popup_timeout, the popup is closed, no relay call", async () => {
