@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 async fn scrape(ops: &str) -> String {
@@ -213,19 +213,6 @@ async fn ready_while_serving_and_503_while_draining() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(closed, "the ops listener stops with the relay");
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The binary's JSON log layer, installed once for this test binary.

@@ -8,12 +8,12 @@ mod common;
 #[path = "replicas/fleet.rs"]
 mod fleet;
 
-use common::{client, json, standin, standin_stats, CLIENT_ID, SECRET, VERIFIER};
+use common::{client, json, standin, standin_stats, Capture, CLIENT_ID, SECRET, VERIFIER};
 use fleet::{Nginx, Redis, REDIS_PASSWORD};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const REDIS_PORT: u16 = 17350;
@@ -21,19 +21,6 @@ const NGINX_PORT: u16 = 17351;
 const NGINX_ALONE_PORT: u16 = 17352;
 /// Requests per minute per client on every relay.
 const LIMIT: usize = 60;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every relay's log lines (both tests share the process).
 fn logs() -> &'static Capture {

@@ -343,3 +343,17 @@ pub async fn stalled(relay: &str, head: &str, wait: Duration) -> (String, Durati
     .await;
     (String::from_utf8_lossy(&buf).into_owned(), started.elapsed())
 }
+
+/// A `tracing` writer that keeps what the relay logged, for tests that read the log lines.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
