@@ -45,14 +45,7 @@ async fn prints_listening_line_and_serves() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    });
-    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("listening line").unwrap();
-    let url = line.trim().strip_prefix("canvas-standin listening on ").expect(&line).to_string();
+    let url = listening_url(&mut child).await;
     assert!(url.starts_with("http://127.0.0.1:"));
     let r = request("GET", &format!("{url}/__test/stats"), &[], None).await;
     assert_eq!(r.status, 200);
@@ -105,14 +98,7 @@ async fn throttle_flags_make_a_small_bucket() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    });
-    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("listening line").unwrap();
-    let url = line.trim().strip_prefix("canvas-standin listening on ").expect(&line).to_string();
+    let url = listening_url(&mut child).await;
     let api = format!("{url}/api/v1/users/self");
     let first = request("GET", &api, &[("Authorization", "Bearer 1~x")], None).await;
     assert_eq!((first.status, first.header("x-rate-limit-remaining")), (401, Some("0.0")));
@@ -120,4 +106,16 @@ async fn throttle_flags_make_a_small_bucket() {
     assert_eq!(second.status, 429);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The URL from the stand-in's first stdout line, "canvas-standin listening on <url>" (bounded: 20 s).
+async fn listening_url(child: &mut std::process::Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("listening line").unwrap();
+    line.trim().strip_prefix("canvas-standin listening on ").expect(&line).to_string()
 }
