@@ -28,6 +28,14 @@ if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1 \
   rustup toolchain install "$WASM_NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 
+# The relay binary's jemalloc is built from C by tikv-jemalloc-sys (make and a C compiler).
+if ! command -v make >/dev/null || ! command -v cc >/dev/null; then
+  log "installing make and gcc from apt (jemalloc for the relay binary)"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq make gcc >/dev/null
+fi
+
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   log "installing Chromium and ChromeDriver from apt"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

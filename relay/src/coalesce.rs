@@ -27,10 +27,10 @@ pub(crate) type RefreshResult = Arc<Result<Refreshed, RelayError>>;
 type SharedRefresh = Shared<BoxFuture<'static, RefreshResult>>;
 type Key = [u8; 32];
 
-/// Finished results kept at most (about 1 KB each). At 4,096 refreshes a second or fewer every
-/// result is kept for the whole window; beyond, the last 4,096 are (at 15,000 a second, about a
-/// quarter of a second: still far longer than two tabs racing to refresh).
-pub(crate) const SHARED_MAX: usize = 4096;
+/// Finished results kept at most (about 1 KB each). At 1,024 refreshes a second or fewer every
+/// result is kept for the whole window; beyond, the last 1,024 are (at 15,000 a second, about
+/// 70 ms: still far longer than two tabs racing to refresh, which meet while one is in flight).
+pub(crate) const SHARED_MAX: usize = 1024;
 
 /// SHA-256 of a refresh token: the key of shared refreshes and of the sign-out denylist.
 pub(crate) fn token_hash(rt: &RefreshToken) -> Key {

@@ -6,9 +6,10 @@ use crate::config::{ConfigError, RelayConfig};
 use crate::forwarded::client_addr;
 use crate::guard::{allowed_origin, cors_headers};
 use crate::metrics::NO_ROUTE;
+use crate::upstream::QUEUE_WAIT;
 use crate::{AppState, RelayError};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -27,13 +28,39 @@ pub(crate) async fn edge(State(state): State<Arc<AppState>>, req: Request, next:
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let mut resp = rate_limit(&state, req, next).await;
-    let h = resp.headers_mut();
+    browser_headers(&state, resp.headers_mut());
+    let route = resp.extensions().get::<RouteLabel>().map_or(NO_ROUTE, |r| r.0);
+    state.metrics.request(route, &method, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// The headers [`edge`] gives every answer (S20).
+fn browser_headers(state: &AppState, h: &mut HeaderMap) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    let route = resp.extensions().get::<RouteLabel>().map_or(NO_ROUTE, |r| r.0);
-    state.metrics.request(route, &method, resp.status().as_u16(), started.elapsed());
+}
+
+/// A refusal before any route: readable by an allowed origin (the CORS headers: the browser can
+/// then read the status and its Retry-After), with `Vary: Origin`.
+fn refused(config: &RelayConfig, request: &HeaderMap, error: RelayError) -> Response {
+    let mut resp = error.into_response();
+    if let Some(o) = allowed_origin(config, request) {
+        cors_headers(resp.headers_mut(), o);
+    }
+    resp.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    resp
+}
+
+/// The 503 for a request that waited `QUEUE_WAIT` at `RELAY_MAX_REQUESTS` without being handled
+/// (`server.rs`): what [`edge`] would have given it, counted as an answer of no route.
+pub(crate) fn queue_timeout(state: &AppState, method: &Method, request: &HeaderMap) -> Response {
+    state.metrics.requests_queue_timeouts.inc();
+    let error = RelayError::unavailable("the relay is at its limit of requests in progress", 1);
+    let mut resp = refused(&state.config, request, error);
+    browser_headers(state, resp.headers_mut());
+    state.metrics.request(NO_ROUTE, method, resp.status().as_u16(), QUEUE_WAIT);
     resp
 }
 
@@ -49,13 +76,7 @@ async fn rate_limit(state: &AppState, req: Request, next: Next) -> Response {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             state.metrics.rate_limited.inc();
-            let mut resp = RelayError::rate_limited(wait).into_response();
-            // The browser can read the 429 and its Retry-After only with the CORS headers.
-            if let Some(o) = allowed_origin(config, req.headers()) {
-                cors_headers(resp.headers_mut(), o);
-            }
-            resp.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
-            resp
+            refused(config, req.headers(), RelayError::rate_limited(wait))
         }
     }
 }

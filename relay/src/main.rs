@@ -5,6 +5,19 @@
 //! ```
 
 use std::sync::Arc;
+
+/// jemalloc keeps a connection's mostly empty 8 KiB hyper buffers off pages it never writes (glibc's
+/// chunk headers touch them) and is faster here (BENCHMARKS.md "Relay memory at 1,000 connections").
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's defaults for this binary, read at its start (`_RJEM_MALLOC_CONF` in the environment
+/// still overrides them): one arena (the runtime has a thread per core, each with its own cache),
+/// and freed pages returned at once instead of kept for 10 s, so a burst's peak does not stay.
+#[cfg(feature = "jemalloc")]
+#[export_name = "_rjem_malloc_conf"]
+pub static JEMALLOC_CONF: &[u8; 44] = b"narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0\0";
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 

@@ -94,6 +94,7 @@ pub(crate) struct Metrics {
     pub refreshes: Counter,
     pub refreshes_coalesced: Counter,
     pub rate_limited: Counter,
+    pub requests_queue_timeouts: Counter,
     pub connections_open: Gauge,
     connections_refused: Family<ReasonLabels, Counter>,
 }
@@ -114,6 +115,7 @@ impl Metrics {
             refreshes: Counter::default(),
             refreshes_coalesced: Counter::default(),
             rate_limited: Counter::default(),
+            requests_queue_timeouts: Counter::default(),
             connections_open: Gauge::default(),
             connections_refused,
             registry: Registry::default(),
@@ -134,6 +136,11 @@ impl Metrics {
             m.refreshes_coalesced.clone(),
         );
         r.register("relay_rate_limited", "Requests refused by the per-client rate limit", m.rate_limited.clone());
+        r.register(
+            "relay_requests_queue_timeouts",
+            "Requests refused with 503 after waiting 2 s at RELAY_MAX_REQUESTS",
+            m.requests_queue_timeouts.clone(),
+        );
         r.register("relay_connections_open", "Open client connections", m.connections_open.clone());
         r.register("relay_connections_refused", "Connections refused at a cap, by cap", m.connections_refused.clone());
         Self { registry, ..m }

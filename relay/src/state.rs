@@ -12,6 +12,8 @@ pub(crate) struct AppState {
     pub upstream: upstream::Upstream,
     pub api_bodies: proxy::BodyBudget,
     pub limiter: limits::RateLimiter,
+    /// Permits to be handled (`RELAY_MAX_REQUESTS`), taken in `server.rs` before the router.
+    pub admission: tokio::sync::Semaphore,
     pub refreshes: coalesce::Coalescer,
     pub cookie: CookieSpec,
     /// `Content-Security-Policy` of every answer (`RELAY_FRAME_ANCESTORS`).
@@ -48,6 +50,7 @@ impl AppState {
             upstream: upstream::Upstream::new(&config, metrics.clone()),
             api_bodies: proxy::BodyBudget::new(config.api_body_budget),
             limiter: limits::RateLimiter::new(config.rate_limit_per_minute),
+            admission: tokio::sync::Semaphore::new(config.max_requests),
             refreshes: coalesce::Coalescer::default(),
             cookie: CookieSpec::from_config(&config),
             csp: crate::layers::frame_ancestors_csp(&config),

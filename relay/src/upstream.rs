@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// How long a request waits for an upstream slot before the relay answers 503.
-const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// How long a request waits for an upstream slot, or to be handled at all (`layers::edge`),
+/// before the relay answers 503.
+pub(crate) const QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// Retry-After used when Canvas throttles without saying for how long.
 const DEFAULT_RETRY_AFTER: u64 = 5;
 

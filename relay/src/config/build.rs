@@ -88,6 +88,7 @@ impl TryFrom<RawConfig> for RelayConfig {
             }
             t => t,
         };
+        let max_inflight = count("RELAY_MAX_INFLIGHT", raw.relay_max_inflight, 64, 1)? as usize;
         let max_api_body = count("RELAY_MAX_API_BODY", raw.relay_max_api_body, 256 * 1024, 0)?;
         let trusted_proxy_hops = count("RELAY_TRUSTED_PROXY_HOPS", raw.relay_trusted_proxy_hops, 0, 0)?;
         let listen = raw.relay_listen.map_or(SocketAddr::from(([127, 0, 0, 1], 8080)), |Setting(l)| l.0);
@@ -133,7 +134,8 @@ impl TryFrom<RawConfig> for RelayConfig {
                 15_000,
                 1,
             )?),
-            max_inflight: count("RELAY_MAX_INFLIGHT", raw.relay_max_inflight, 64, 1)? as usize,
+            max_inflight,
+            max_requests: count("RELAY_MAX_REQUESTS", raw.relay_max_requests, 4 * max_inflight as u64, 1)? as usize,
             throttle_retry_after: count("RELAY_THROTTLE_RETRY_AFTER_SECS", raw.relay_throttle_retry_after_secs, 5, 1)?
                 .min(crate::quota::MAX_RETRY_AFTER),
             rate_limit_per_minute: count("RELAY_RATE_LIMIT_PER_MINUTE", raw.relay_rate_limit_per_minute, 300, 1)?

@@ -41,6 +41,7 @@ pub(super) struct RawConfig {
     pub relay_upstream_timeout_ms: Option<Setting<Count>>,
     pub relay_body_timeout_ms: Option<Setting<Count>>,
     pub relay_max_inflight: Option<Setting<Count>>,
+    pub relay_max_requests: Option<Setting<Count>>,
     pub relay_throttle_retry_after_secs: Option<Setting<Count>>,
     pub relay_rate_limit_per_minute: Option<Setting<Count>>,
     pub relay_trusted_proxy_hops: Option<Setting<Count>>,

@@ -27,6 +27,7 @@ fn defaults() {
     assert_eq!(c.token_url(), "https://canvas.example.edu/login/oauth2/token");
     assert_eq!(c.api_allow, vec![ApiRule { methods: vec!["GET".into()], prefix: "/api/v1/".into() }]);
     assert!(!format!("{c:?}").contains("s3cret"));
+    assert_eq!((c.max_inflight, c.max_requests), (64, 256), "requests handled at once: 4 × upstream slots");
 }
 
 #[test]
@@ -56,6 +57,7 @@ fn each_error_names_its_variable() {
         ("RELAY_BODY_TIMEOUT_MS", Some("0")),
         ("RELAY_FRAME_ANCESTORS", Some("https://a.example; script-src *")),
         ("RELAY_MAX_CONNECTIONS_PER_IP", Some("0")),
+        ("RELAY_MAX_REQUESTS", Some("0")),
         // A caller token without a key (the key is what enables /lti/token).
         ("LTI_CALLER_TOKEN", Some("0123456789abcdef0123456789abcdef")),
     ];
@@ -108,6 +110,9 @@ fn toml_file_and_lists() {
     assert_eq!(c.cookie_keys[0].kid, "new");
     assert_eq!(c.base_path, "/canvas-relay");
     assert_eq!(c.max_inflight, 3);
+    assert_eq!(c.max_requests, 12, "4 × RELAY_MAX_INFLIGHT unless set");
+    let set = RelayConfig::from_toml(&format!("{text}relay_max_requests = 1000\n")).unwrap();
+    assert_eq!(set.max_requests, 1000);
     assert_eq!(c.api_allow[0].methods, vec!["GET", "POST"]);
     // An unknown key is refused with its name (deny_unknown_fields), as is a key given twice.
     let bad = RelayConfig::from_toml(&format!("{text}canvas_urll = \"x\"")).unwrap_err();
