@@ -358,10 +358,12 @@ async function measureReplicas({ env1, relayEnvWrk, run, duration }) {
   const nginx = await start("nginx (replicas)", "nginx", ["-p", `${work}/nginx3`, "-c", `${work}/nginx3/nginx.conf`, "-e", "stderr"], {}, null);
   for (let i = 0; i < 50 && !existsSync(`${work}/nginx3/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
   const url = `http://127.0.0.1:${nginxPort}`;
-  // Every replica must share through Redis, or the run measures three lone relays.
+  // Every replica must share through Redis, or the run measures three lone relays. With
+  // RELAY_REDIS_URL set, /ready is 200 only while Redis answers (its "redis" check).
   for (const port of ports) {
-    const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.json());
-    if (ready.redis !== "up") throw new Error(`replica on ${port} is not connected to Redis: ${JSON.stringify(ready)}`);
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    const ready = await res.json();
+    if (res.status !== 200 || ready.status !== "ready") throw new Error(`replica on ${port} is not connected to Redis: ${res.status} ${JSON.stringify(ready)}`);
   }
   wrk(url, 64, 2, relayEnvWrk);
   for (const conns of [64, 1000]) await run(`replicas3-redis@${conns}`, url, conns, relayEnvWrk, null, duration);

@@ -16,6 +16,11 @@ const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, env, s
 if (!existsSync(`${here}node_modules/oauth4webapi`) || !existsSync(`${here}node_modules/playwright-core`)) {
   sh("npm", ["install", "--prefix", here, "--no-audit", "--no-fund"]);
 }
+// twiggy for the size breakdown (bench/size.mjs), from crates.io like the other Rust tools.
+if (only.includes("size") && spawnSync("twiggy", ["--version"], { env }).status !== 0) {
+  console.error("installing twiggy (cargo install)");
+  sh("cargo", ["install", "--quiet", "twiggy"]);
+}
 if (!argv.includes("--no-build")) {
   if (only.includes("size") || only.includes("browser")) {
     if (!existsSync(`${root}node_modules/.bin/wasm-opt`)) sh("npm", ["install", "--no-audit", "--no-fund"]);
