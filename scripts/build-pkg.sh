@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: wasm-pack on the pinned nightly with std rebuilt
-# (-Zbuild-std, panic=immediate-abort; release profile: opt-level z, LTO), then wasm-opt -Oz from
+# (-Zbuild-std, panic=immediate-abort; opt-level z, LTO), then wasm-opt -Oz from
 # the npm `binaryen` package (wasm-pack cannot download its own here), short import names
 # (scripts/short-imports.mjs), then package.json.
 set -euo pipefail
@@ -15,7 +15,11 @@ fi
 # -Zfmt-debug=none and -Zlocation-detail=none: no Debug output or panic locations in the release
 # wasm (nothing there prints Debug; panics abort without a message anyway).
 # Its own target dir keeps the stable builds (cargo test, wasm-pack test) from being invalidated.
-RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
+# The CARGO_PROFILE_RELEASE_* variables make Cargo.toml's release profile (the servers': speed,
+# unwinding) one for size here: opt-level z, LTO, one codegen unit, panic=abort.
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  CARGO_PROFILE_RELEASE_PANIC=abort \
+  RUSTUP_TOOLCHAIN="$WASM_NIGHTLY" CARGO_TARGET_DIR=target/wasm-release \
   RUSTFLAGS='--cfg getrandom_backend="wasm_js" -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none' \
   wasm-pack --quiet build --target web --release --out-dir pkg . -Zbuild-std=std,panic_abort >/dev/null
 wasm=pkg/canvas_oauth_bg.wasm

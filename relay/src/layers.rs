@@ -120,6 +120,15 @@ pub(crate) fn parse_frame_ancestors(sources: &[String]) -> Result<String, Config
 mod tests {
     use super::*;
 
+    /// S16 holds in the release binary only if panics unwind: with `panic = "abort"` (as the wasm
+    /// is built, scripts/build-pkg.sh) a handler panic would end the relay instead of a 500.
+    #[test]
+    fn the_release_profile_unwinds() {
+        let manifest: toml::Table = include_str!("../../Cargo.toml").parse().unwrap();
+        let release = &manifest["profile"]["release"];
+        assert!(release.get("panic").is_none_or(|p| p.as_str() == Some("unwind")), "{release:?}");
+    }
+
     #[test]
     fn frame_ancestors_are_checked() {
         let list = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();

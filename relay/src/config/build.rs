@@ -135,7 +135,7 @@ impl TryFrom<RawConfig> for RelayConfig {
                 1,
             )?),
             max_inflight,
-            max_requests: count("RELAY_MAX_REQUESTS", raw.relay_max_requests, 4 * max_inflight as u64, 1)? as usize,
+            max_requests: count("RELAY_MAX_REQUESTS", raw.relay_max_requests, 2 * max_inflight as u64, 1)? as usize,
             throttle_retry_after: count("RELAY_THROTTLE_RETRY_AFTER_SECS", raw.relay_throttle_retry_after_secs, 5, 1)?
                 .min(crate::quota::MAX_RETRY_AFTER),
             rate_limit_per_minute: count("RELAY_RATE_LIMIT_PER_MINUTE", raw.relay_rate_limit_per_minute, 300, 1)?

@@ -136,7 +136,7 @@ pub struct RelayConfig {
     pub connect_timeout: Duration,
     pub upstream_timeout: Duration,
     pub max_inflight: usize,
-    /// Requests handled at once (`RELAY_MAX_REQUESTS`, 4 × `max_inflight` by default); more wait at
+    /// Requests handled at once (`RELAY_MAX_REQUESTS`, 2 × `max_inflight` by default); more wait at
     /// their connection, holding only their parsed head, for at most 2 s, then get a 503.
     pub max_requests: usize,
     /// Retry-After when Canvas throttles without one (Canvas never sends one), seconds.

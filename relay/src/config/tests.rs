@@ -27,7 +27,7 @@ fn defaults() {
     assert_eq!(c.token_url(), "https://canvas.example.edu/login/oauth2/token");
     assert_eq!(c.api_allow, vec![ApiRule { methods: vec!["GET".into()], prefix: "/api/v1/".into() }]);
     assert!(!format!("{c:?}").contains("s3cret"));
-    assert_eq!((c.max_inflight, c.max_requests), (64, 256), "requests handled at once: 4 × upstream slots");
+    assert_eq!((c.max_inflight, c.max_requests), (64, 128), "requests handled at once: 2 × upstream slots");
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn toml_file_and_lists() {
     assert_eq!(c.cookie_keys[0].kid, "new");
     assert_eq!(c.base_path, "/canvas-relay");
     assert_eq!(c.max_inflight, 3);
-    assert_eq!(c.max_requests, 12, "4 × RELAY_MAX_INFLIGHT unless set");
+    assert_eq!(c.max_requests, 6, "2 × RELAY_MAX_INFLIGHT unless set");
     let set = RelayConfig::from_toml(&format!("{text}relay_max_requests = 1000\n")).unwrap();
     assert_eq!(set.max_requests, 1000);
     assert_eq!(c.api_allow[0].methods, vec!["GET", "POST"]);
