@@ -5,6 +5,8 @@
 //! ```
 
 use std::sync::Arc;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// jemalloc keeps a connection's mostly empty 8 KiB hyper buffers off pages it never writes (glibc's
 /// chunk headers touch them) and is faster here (BENCHMARKS.md "Relay memory at 1,000 connections").
@@ -18,8 +20,6 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[cfg(feature = "jemalloc")]
 #[export_name = "_rjem_malloc_conf"]
 pub static JEMALLOC_CONF: &[u8; 44] = b"narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0\0";
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
 async fn main() {

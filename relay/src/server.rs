@@ -1,6 +1,7 @@
 //! Serving the router with limits axum::serve lacks (R6, S1): a header-read timeout, a write-stall
 //! timeout and an absolute lifetime per connection, a cap on open connections in total and per
-//! client, a cap on requests handled at once, and graceful shutdown; and, when configured, the ops listener beside it (`ops.rs`).
+//! client, a cap on requests handled at once, and graceful shutdown; and, when configured, the ops
+//! listener beside it (`ops.rs`).
 
 use crate::conn::{PerClient, WriteDeadline};
 use crate::metrics::{Metrics, Refused};
