@@ -8,7 +8,7 @@
 //! later, even when it has fully arrived.
 
 use crate::client::Inner;
-use crate::error::{js_error, window};
+use crate::error::{window, Failure};
 use crate::js::{get, object, promise, set};
 use crate::relay::{read_capped, Deadline};
 use crate::throttle::{self, Slot};
@@ -41,13 +41,13 @@ extern "C" {
 /// The relay URL for a Canvas API path (`/api/v1/...`) or a relay URL from a `Link` header.
 /// Anything else — another origin, another relay path, dot segments — is refused: the token
 /// goes only to the relay's API proxy.
-fn api_url(inner: &Inner, path: &str) -> Result<String, JsValue> {
+fn api_url(inner: &Inner, path: &str) -> Result<String, Failure> {
     let relay = &inner.config.relay;
     let api_path = path.strip_prefix(relay.as_str()).unwrap_or(path);
     if is_api_path(api_path) {
         return Ok(concat(&[relay, api_path]));
     }
-    Err(js_error(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self")))
+    Err(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self").into())
 }
 
 /// The caller's signal and our deadline together (`AbortSignal.any`), so a caller's signal
@@ -65,30 +65,30 @@ fn combined_signal(caller: &JsValue, deadline: &Deadline) -> JsValue {
 }
 
 /// The caller's request with the token; sent through [`attempt`] copies.
-fn request(url: &str, init: &JsValue, token: &str) -> Result<Request, JsValue> {
+fn request(url: &str, init: &JsValue, token: &str) -> Result<Request, Failure> {
     let init: RequestInit =
         Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() }))
             .unchecked_into();
     let request = Request::new_with_str_and_init(url, &init)
-        .map_err(|_| js_error(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit")))?;
+        .map_err(|_| Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit"))?;
     request.headers().set("Authorization", &concat(&["Bearer ", token]))?;
     request.headers().set(RELAY_HEADER, "1")?;
     Ok(request)
 }
 
 /// A fresh copy of `template` (a Request's body can be read only once) under `deadline`.
-fn attempt(template: &Request, caller: &JsValue, deadline: &Deadline) -> Result<Request, JsValue> {
+fn attempt(template: &Request, caller: &JsValue, deadline: &Deadline) -> Result<Request, Failure> {
     let init = RequestInit::new();
     set(&init, "signal", combined_signal(caller, deadline));
-    Request::new_with_request_and_init(&template.clone()?, &init)
+    Ok(Request::new_with_request_and_init(&template.clone()?, &init)?)
 }
 
-async fn send(request: &Request, deadline: &Deadline, caller_signal: &JsValue) -> Result<Response, JsValue> {
+async fn send(request: &Request, deadline: &Deadline, caller_signal: &JsValue) -> Result<Response, Failure> {
     match JsFuture::from(window()?.fetch_with_request(request)).await {
         Ok(response) => Ok(response.unchecked_into()),
         // The caller's own abort keeps its AbortError; ours is a relay_timeout.
-        Err(error) if !deadline.expired() && get(caller_signal, "aborted").is_truthy() => Err(error),
-        Err(_) => Err(js_error(deadline.fetch_error())),
+        Err(error) if !deadline.expired() && get(caller_signal, "aborted").is_truthy() => Err(Failure::from(error)),
+        Err(_) => Err(deadline.fetch_error().into()),
     }
 }
 
@@ -102,7 +102,7 @@ async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
     get(&get(&get(&body, "errors"), "0"), "message").as_string().as_deref() == Some(INVALID_TOKEN)
 }
 
-pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, JsValue> {
+pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, Failure> {
     send_api(inner, path, init).await.map(|(response, ..)| response)
 }
 
@@ -113,7 +113,7 @@ pub(crate) async fn send_api(
     inner: &Rc<Inner>,
     path: &str,
     init: &JsValue,
-) -> Result<(Response, Deadline, Slot), JsValue> {
+) -> Result<(Response, Deadline, Slot), Failure> {
     let url = api_url(inner, path)?;
     let caller = if init.is_object() { get(init, "signal") } else { JsValue::UNDEFINED };
     let slot = throttle::acquire(inner, &caller).await?;
@@ -143,7 +143,7 @@ pub(crate) async fn send_api(
 }
 
 /// The pages of a list, as an async iterator of each page's parsed JSON.
-pub(crate) fn paginate(inner: Rc<Inner>, path: String) -> Result<JsValue, JsValue> {
+pub(crate) fn paginate(inner: Rc<Inner>, path: String) -> Result<JsValue, Failure> {
     api_url(&inner, &path)?;
     Ok(async_iterable(Pages { inner, next: Rc::new(RefCell::new(Some(path))) }.into()))
 }
@@ -176,13 +176,12 @@ impl Pages {
                     _ => ErrorCode::RelayError,
                 };
                 let retry_after = response.headers().get("Retry-After").ok().flatten();
-                return Err(js_error(
-                    Error::new(
-                        code,
-                        concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
-                    )
-                    .with_retry_after(retry_after.as_deref()),
-                ));
+                return Err(Error::new(
+                    code,
+                    concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
+                )
+                .with_retry_after(retry_after.as_deref())
+                .into());
             }
             let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
             if let Some(mut url) = next_link(&link) {
@@ -190,15 +189,13 @@ impl Pages {
                 if url.starts_with('/') && !url.starts_with("//") {
                     url = concat(&[inner.config.relay_origin.as_str(), &url]);
                 }
-                api_url(&inner, &url).map_err(|_| {
-                    js_error(Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay"))
-                })?;
+                api_url(&inner, &url)
+                    .map_err(|_| Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay"))?;
                 *next.borrow_mut() = Some(url);
             }
             // S9: the page is read capped and under the request's deadline.
-            let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await.map_err(js_error)?;
-            let page = JSON::parse(&text)
-                .map_err(|_| js_error(Error::new(ErrorCode::InvalidResponse, "a page is not JSON")))?;
+            let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await?;
+            let page = JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidResponse, "a page is not JSON"))?;
             set(&result, "done", false);
             set(&result, "value", page);
             Ok(result)

@@ -35,7 +35,7 @@ impl CanvasAuth {
     /// path) in sessionStorage under its state.
     #[wasm_bindgen(js_name = authorizeUrl, skip_typescript)]
     pub fn authorize_url(&self, options: Option<JsValue>) -> Result<String, JsValue> {
-        signin::redirect(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
+        Ok(signin::redirect(&self.inner, options.unwrap_or(JsValue::UNDEFINED))?)
     }
 
     /// Signs in in a popup (L17); call it inside a click handler, or pass `{ popup }`, a window
@@ -43,14 +43,14 @@ impl CanvasAuth {
     #[wasm_bindgen(js_name = signInPopup, skip_typescript)]
     pub fn sign_in_popup(&self, options: Option<JsValue>) -> Promise {
         crate::popup::sign_in(&self.inner, options.unwrap_or(JsValue::UNDEFINED))
-            .unwrap_or_else(|e| Promise::reject(&e))
+            .unwrap_or_else(|e| Promise::reject(&e.into()))
     }
 
     /// On the redirect URI page, first: a popup sign-in's callback goes back to the app that
     /// opened the popup, which closes (`true`). Otherwise `false`: call `handleCallback`.
     #[wasm_bindgen(js_name = completePopup)]
     pub fn complete_popup() -> Result<bool, JsValue> {
-        crate::popup::complete()
+        Ok(crate::popup::complete()?)
     }
 
     /// `authorizeUrl(options)`, then navigates there.
@@ -74,7 +74,7 @@ impl CanvasAuth {
     pub fn handle_callback(&self, url: Option<JsValue>) -> Promise {
         match signin::handle_callback(&self.inner, url.unwrap_or(JsValue::UNDEFINED)) {
             Ok(promise) => promise,
-            Err(error) => Promise::reject(&error),
+            Err(error) => Promise::reject(&error.into()),
         }
     }
 
@@ -134,7 +134,7 @@ impl CanvasAuth {
     #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<unknown>")]
     pub fn paginate(&self, #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue) -> Result<JsValue, JsValue> {
         let path = string_arg(&path, "path")?;
-        crate::api::paginate(self.inner.clone(), path)
+        Ok(crate::api::paginate(self.inner.clone(), path)?)
     }
 
     /// A Canvas URL that logs this browser into Canvas's web UI (valid for 30 seconds).

@@ -2,13 +2,14 @@
 //! this app's other tabs — and what changes it: sign-in results, sign-out, peers' messages.
 
 use crate::config::Config;
+use crate::error::Failure;
 use crate::flows::FlowIndex;
-use crate::js::{get, now_ms, object, set, Js};
+use crate::js::{now_ms, object, set, Js};
 use crate::random::random_bytes;
 use crate::session::{self, Session};
 use crate::tabs::{ANSWER, ASK, SESSION, SIGNED_OUT};
 use crate::throttle::Slots;
-use canvas_oauth_core::{decode_peer_message, PeerMessage, State};
+use canvas_oauth_core::{decode_peer_message, ErrorCode, PeerMessage, State};
 use js_sys::{Function, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -23,7 +24,7 @@ pub(crate) struct Inner {
     pub config: Config,
     pub session: RefCell<Option<Session>>,
     /// The refresh in flight in this tab, shared by every caller (L14).
-    pub refreshing: RefCell<Option<Promise>>,
+    pub refreshing: RefCell<Option<SharedRefresh>>,
     /// The last callback handled: a second call for the same URL gets the same promise.
     pub callback: RefCell<Option<(String, String, Promise)>>,
     pub listeners: RefCell<Vec<(u32, Function)>>,
@@ -48,6 +49,16 @@ pub(crate) struct Inner {
     /// `auth.rateLimit`: null until an API answer reports the quota.
     pub quota: RefCell<JsValue>,
 }
+
+/// A refresh in flight: `done` resolves when it has finished, and `outcome` then holds the new
+/// token or the typed failure, the same for every caller.
+#[derive(Clone)]
+pub(crate) struct SharedRefresh {
+    pub done: Promise,
+    pub outcome: RefreshOutcome,
+}
+
+pub(crate) type RefreshOutcome = Rc<RefCell<Option<Result<String, Failure>>>>;
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -177,7 +188,7 @@ impl Inner {
         }
     }
 
-    pub async fn restore(self: Rc<Self>) -> Result<JsValue, JsValue> {
+    pub async fn restore(self: Rc<Self>) -> Result<JsValue, Failure> {
         if self.session.borrow().is_some() {
             return Ok(self.session_js());
         }
@@ -188,7 +199,7 @@ impl Inner {
         }
         match self.refresh(None).await {
             Ok(_) => Ok(self.session_js()),
-            Err(error) if get(&error, "code").as_string().as_deref() == Some("invalid_grant") => Ok(JsValue::NULL),
+            Err(error) if error.code() == Some(ErrorCode::InvalidGrant) => Ok(JsValue::NULL),
             Err(error) => Err(error),
         }
     }

@@ -1,7 +1,7 @@
 //! `new CanvasAuth(options)`: every option checked up front; a bad one throws `config_invalid`
 //! naming the field.
 
-use crate::error::{js_error, window};
+use crate::error::{window, Failure};
 use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{
@@ -25,26 +25,26 @@ pub(crate) struct Config {
     pub max_in_flight: u32,
 }
 
-fn invalid(field: &str, why: &str) -> JsValue {
-    js_error(Error::new(ErrorCode::ConfigInvalid, concat(&[field, ": ", why])))
+fn invalid(field: &str, why: &str) -> Failure {
+    Error::new(ErrorCode::ConfigInvalid, concat(&[field, ": ", why])).into()
 }
 
-fn required(options: &JsValue, field: &str) -> Result<String, JsValue> {
+fn required(options: &JsValue, field: &str) -> Result<String, Failure> {
     opt_string(options, field, ErrorCode::ConfigInvalid)?.ok_or_else(|| invalid(field, "is required"))
 }
 
 impl Config {
-    pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+    pub fn from_js(options: &JsValue) -> Result<Self, Failure> {
         if !options.is_object() {
             return Err(invalid("options", "must be an object"));
         }
-        let canvas = CanvasUrl::parse(&required(options, "canvasUrl")?).map_err(js_error)?;
+        let canvas = CanvasUrl::parse(&required(options, "canvasUrl")?)?;
         let client_id = get(options, "clientId");
         // A whole number is accepted too; formatted as an integer (float formatting costs ~15 KB of wasm).
         let as_integer = |n: f64| (n.fract() == 0.0 && (1.0..9.0e15).contains(&n)).then(|| decimal(n as u64));
         let client_id = client_id.as_string().or_else(|| client_id.as_f64().and_then(as_integer)).unwrap_or_default();
-        let client_id = parse_client_id(&client_id).map_err(js_error)?;
-        let redirect_uri = parse_redirect_uri(&required(options, "redirectUri")?).map_err(js_error)?;
+        let client_id = parse_client_id(&client_id)?;
+        let redirect_uri = parse_redirect_uri(&required(options, "redirectUri")?)?;
         let (relay, relay_origin) = relay_base(&required(options, "relayUrl")?)?;
         let scopes = opt_strings(options, "scopes", ErrorCode::ConfigInvalid)?.unwrap_or_default();
         let scopes = normalize_scopes(&scopes).map_err(|e| invalid("scopes", &e.description))?;
@@ -73,7 +73,7 @@ impl Config {
 }
 
 /// `retry`: absent for the default, `false` for none, or `{ attempts?, maxDelayMs? }`.
-fn retry_policy(value: &JsValue) -> Result<RetryPolicy, JsValue> {
+fn retry_policy(value: &JsValue) -> Result<RetryPolicy, Failure> {
     let d = RetryPolicy::DEFAULT;
     if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
         return Ok(d);
@@ -91,14 +91,14 @@ fn retry_policy(value: &JsValue) -> Result<RetryPolicy, JsValue> {
 }
 
 /// The relay: an absolute http(s) URL (https unless loopback) or a same-origin path.
-fn relay_base(value: &str) -> Result<(String, String), JsValue> {
+fn relay_base(value: &str) -> Result<(String, String), Failure> {
     const FIELD: &str = "relayUrl";
     let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
         concat(&[&window()?.location().origin()?, value])
     } else {
         value.to_owned()
     };
-    let url = HttpUrl::parse(FIELD, &absolute).and_then(|u| u.require_secure(FIELD)).map_err(js_error)?;
+    let url = HttpUrl::parse(FIELD, &absolute).and_then(|u| u.require_secure(FIELD))?;
     if url.query.is_some() || url.fragment.is_some() {
         return Err(invalid(FIELD, "must not have a query or fragment"));
     }

@@ -43,6 +43,65 @@ export interface CanvasAuthError extends Error {
 }
 "#;
 
+/// Why a call failed, inside the driver. It stays a Rust value until an exported function
+/// returns it: only there does `From<Failure> for JsValue` make it the thrown JavaScript value.
+/// Boxed: one pointer through every future's `Result` (the unboxed enum cost ~4 KB of wasm).
+#[derive(Clone)]
+pub(crate) struct Failure(Box<Kind>);
+
+#[derive(Clone)]
+enum Kind {
+    /// Ours: thrown as a CanvasAuthError.
+    Auth(Error),
+    /// A `graphql_error`, with Canvas's `errors` and partial `data` as Canvas sent them.
+    Graphql { error: Error, errors: JsValue, data: JsValue },
+    /// A JavaScript exception passed on as it is: the caller's own abort reason, or what the
+    /// platform threw for the caller's own arguments (a `RequestInit` it cannot use).
+    Js(JsValue),
+}
+
+impl Failure {
+    /// A `graphql_error` carrying Canvas's `errors` and `data`.
+    pub fn graphql(error: Error, errors: JsValue, data: JsValue) -> Self {
+        Failure(Box::new(Kind::Graphql { error, errors, data }))
+    }
+
+    /// The stable code, when the failure is ours.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match &*self.0 {
+            Kind::Auth(error) | Kind::Graphql { error, .. } => Some(error.code),
+            Kind::Js(_) => None,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure(Box::new(Kind::Auth(error)))
+    }
+}
+
+impl From<JsValue> for Failure {
+    fn from(thrown: JsValue) -> Self {
+        Failure(Box::new(Kind::Js(thrown)))
+    }
+}
+
+impl From<Failure> for JsValue {
+    fn from(failure: Failure) -> Self {
+        match *failure.0 {
+            Kind::Auth(error) => js_error(error),
+            Kind::Graphql { error, errors, data } => {
+                let thrown = js_error(error);
+                set(&thrown, "errors", errors);
+                set(&thrown, "data", data);
+                thrown
+            }
+            Kind::Js(thrown) => thrown,
+        }
+    }
+}
+
 /// Converts a core error into the thrown JavaScript value.
 pub fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&concat(&[&error.description, " (", error.code.as_str(), ")"]));
@@ -56,10 +115,10 @@ pub fn js_error(error: Error) -> JsValue {
 }
 
 /// A CanvasAuthError with `code` and a fixed `description`.
-pub(crate) fn err(code: ErrorCode, description: &str) -> JsValue {
-    js_error(Error::new(code, description))
+pub(crate) fn err(code: ErrorCode, description: &str) -> Failure {
+    Error::new(code, description).into()
 }
 
-pub(crate) fn window() -> Result<web_sys::Window, JsValue> {
+pub(crate) fn window() -> Result<web_sys::Window, Failure> {
     web_sys::window().ok_or_else(|| err(ErrorCode::InvalidArgument, "CanvasAuth needs a browser window"))
 }

@@ -2,12 +2,11 @@
 //! so two sign-ins in flight (two tabs, a double click) cannot overwrite each other. What the
 //! entries hold and how they are checked is core's (`PendingFlow`, `decode_stored_flow`).
 
-use crate::error::{err, window};
+use crate::error::{err, window, Failure};
 use crate::js::{get, Js};
 use canvas_oauth_core::{concat, decode_stored_flow, flow_expired, ErrorCode, FlowStore, PendingFlow};
 use js_sys::JSON;
 use std::cell::{Cell, RefCell};
-use wasm_bindgen::prelude::*;
 use web_sys::Storage;
 
 const PREFIX: &str = "canvas-oauth:flow:";
@@ -16,7 +15,7 @@ const MAX_FLOWS: usize = 20;
 /// Expired flows are dropped at least this often.
 const RESCAN_MS: f64 = 60_000.0;
 
-fn storage() -> Result<Storage, JsValue> {
+fn storage() -> Result<Storage, Failure> {
     window()?
         .session_storage()
         .ok()
@@ -39,7 +38,7 @@ impl FlowIndex {
 }
 
 /// Stores `flow` under its state, dropping expired flows and, beyond the cap, the oldest.
-pub(crate) fn save(flow: &PendingFlow, now_ms: f64, index: &FlowIndex) -> Result<(), JsValue> {
+pub(crate) fn save(flow: &PendingFlow, now_ms: f64, index: &FlowIndex) -> Result<(), Failure> {
     let storage = storage()?;
     let mut known = index.known.borrow_mut();
     if now_ms - index.scanned_at.get() > RESCAN_MS {
@@ -63,7 +62,7 @@ pub(crate) fn save(flow: &PendingFlow, now_ms: f64, index: &FlowIndex) -> Result
 pub(crate) struct SessionFlows(pub Storage);
 
 impl SessionFlows {
-    pub fn open() -> Result<Self, JsValue> {
+    pub fn open() -> Result<Self, Failure> {
         storage().map(Self)
     }
 }

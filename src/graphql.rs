@@ -4,8 +4,8 @@
 
 use crate::api::MAX_ANSWER_BYTES;
 use crate::client::Inner;
-use crate::error::{err, js_error};
-use crate::js::{get, set, Js};
+use crate::error::{err, Failure};
+use crate::js::{get, Js};
 use crate::relay::read_capped;
 use canvas_oauth_core::{graphql_outcome, ErrorCode, GRAPHQL_PATH};
 use js_sys::JSON;
@@ -26,7 +26,7 @@ extern "C" {
     fn graphql_init(query: &JsValue, variables: &JsValue) -> JsValue;
 }
 
-pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsValue) -> Result<JsValue, JsValue> {
+pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsValue) -> Result<JsValue, Failure> {
     let init = graphql_init(query, variables);
     if let Some(bad) = init.as_f64() {
         let why = match bad as u8 {
@@ -37,18 +37,15 @@ pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsVa
         return Err(err(ErrorCode::InvalidArgument, why));
     }
     let (response, deadline, _slot) = crate::api::send_api(inner, GRAPHQL_PATH, &init).await?;
-    let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await.map_err(js_error)?;
+    let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await?;
     let answer = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
     let data = get(&answer, "data");
     let error = match graphql_outcome(response.status(), &Js(answer.clone())) {
         Ok(()) => return Ok(data),
         Err(error) => error,
     };
-    let graphql = error.code == ErrorCode::GraphqlError;
-    let thrown = js_error(error);
-    if graphql {
-        set(&thrown, "errors", get(&answer, "errors"));
-        set(&thrown, "data", data);
+    if error.code != ErrorCode::GraphqlError {
+        return Err(error.into());
     }
-    Err(thrown)
+    Err(Failure::graphql(error, get(&answer, "errors"), data))
 }

@@ -1,8 +1,12 @@
 //! Small helpers over js-sys: plain objects, promises, timers, and core's [`Record`] view of a
-//! JavaScript value. A leaf module: it knows nothing about CanvasAuthError.
+//! JavaScript value. It knows CanvasAuthError only as
+//! [`Failure`], which `promise` turns into the rejection.
 
+use crate::error::Failure;
 use canvas_oauth_core::{Record, Value};
 use js_sys::{Array, Object, Promise, Reflect};
+use std::future::Future;
+use std::pin::Pin;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -23,14 +27,17 @@ pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Runs an async block as a Promise. Boxed so that `future_to_promise` is compiled once for
-/// every async method, not once per method.
+/// Runs an async block as a Promise; a [`Failure`] becomes its rejection here, at the boundary.
+/// Boxed so that `future_to_promise` and `settle` are compiled once, not once per async method.
 pub(crate) fn promise<F>(future: F) -> Promise
 where
-    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+    F: Future<Output = Result<JsValue, Failure>> + 'static,
 {
-    let boxed: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
-    future_to_promise(boxed)
+    future_to_promise(settle(Box::pin(future)))
+}
+
+async fn settle(future: Pin<Box<dyn Future<Output = Result<JsValue, Failure>>>>) -> Result<JsValue, JsValue> {
+    future.await.map_err(JsValue::from)
 }
 
 /// Resolves after `ms` milliseconds.

@@ -1,50 +1,51 @@
 //! Reading the option objects and arguments JavaScript passes in: a wrong type is a
 //! CanvasAuthError naming the field, never a trap.
 
-use crate::error::js_error;
+use crate::error::Failure;
 use crate::js::get;
 use canvas_oauth_core::{concat, decimal, Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
 /// An optional string field: absent (`undefined`/`null`) is `None`, another type an error.
-pub(crate) fn opt_string(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<String>, JsValue> {
+pub(crate) fn opt_string(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<String>, Failure> {
     let value = get(options, key);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    value.as_string().map(Some).ok_or_else(|| js_error(Error::new(code, concat(&[key, " must be a string"]))))
+    value.as_string().map(Some).ok_or_else(|| Error::new(code, concat(&[key, " must be a string"])).into())
 }
 
-pub(crate) fn opt_bool(options: &JsValue, key: &str, code: ErrorCode) -> Result<bool, JsValue> {
+pub(crate) fn opt_bool(options: &JsValue, key: &str, code: ErrorCode) -> Result<bool, Failure> {
     let value = get(options, key);
     if value.is_undefined() || value.is_null() {
         return Ok(false);
     }
-    value.as_bool().ok_or_else(|| js_error(Error::new(code, concat(&[key, " must be true or false"]))))
+    value.as_bool().ok_or_else(|| Error::new(code, concat(&[key, " must be true or false"])).into())
 }
 
 /// An optional number within `range` (inclusive).
-pub(crate) fn opt_number(options: &JsValue, key: &str, default: f64, range: (f64, f64)) -> Result<f64, JsValue> {
+pub(crate) fn opt_number(options: &JsValue, key: &str, default: f64, range: (f64, f64)) -> Result<f64, Failure> {
     let value = get(options, key);
     if value.is_undefined() || value.is_null() {
         return Ok(default);
     }
     match value.as_f64() {
         Some(n) if n >= range.0 && n <= range.1 => Ok(n),
-        _ => Err(js_error(Error::new(
+        _ => Err(Error::new(
             ErrorCode::ConfigInvalid,
             concat(&[key, " must be a number from ", &decimal(range.0 as u64), " to ", &decimal(range.1 as u64)]),
-        ))),
+        )
+        .into()),
     }
 }
 
 /// An optional array of strings.
-pub(crate) fn opt_strings(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<Vec<String>>, JsValue> {
+pub(crate) fn opt_strings(options: &JsValue, key: &str, code: ErrorCode) -> Result<Option<Vec<String>>, Failure> {
     let value = get(options, key);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let bad = || js_error(Error::new(code, concat(&[key, " must be an array of strings"])));
+    let bad = || Failure::from(Error::new(code, concat(&[key, " must be an array of strings"])));
     if !js_sys::Array::is_array(&value) {
         return Err(bad());
     }
@@ -52,7 +53,7 @@ pub(crate) fn opt_strings(options: &JsValue, key: &str, code: ErrorCode) -> Resu
 }
 
 /// A string argument, or a CanvasAuthError naming it. `URL` objects are read through `href`.
-pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, Failure> {
     if let Some(text) = value.as_string() {
         return Ok(text);
     }
@@ -61,5 +62,5 @@ pub(crate) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue>
             return Ok(href);
         }
     }
-    Err(js_error(Error::new(ErrorCode::InvalidArgument, concat(&[name, " must be a string"]))))
+    Err(Error::new(ErrorCode::InvalidArgument, concat(&[name, " must be a string"])).into())
 }

@@ -3,7 +3,7 @@
 //! as an address bar's — against the flow this call holds. Every decision is core's (`popup_page`, `accept_popup_message`, `popup_poll`).
 
 use crate::client::Inner;
-use crate::error::{err, js_error, window};
+use crate::error::{err, window, Failure};
 use crate::js::{get, now_ms, object, promise, set, Js};
 use crate::options::opt_number;
 use crate::signin;
@@ -12,7 +12,7 @@ use canvas_oauth_core::{
     ErrorCode, FlowStore, PopupEvent, PopupPage, POPUP_MESSAGE_TYPE, POPUP_TIMEOUT_MS,
 };
 use js_sys::{Function, Object, Promise};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -21,7 +21,7 @@ use web_sys::{MessageEvent, Window};
 const POLL_MS: i32 = 250;
 
 /// `signInPopup(options)`: synchronous up to `window.open`, so the caller's gesture still counts.
-pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, JsValue> {
+pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Failure> {
     let given = if options.is_object() { get(&options, "popup") } else { JsValue::UNDEFINED };
     let timeout = if options.is_object() {
         opt_number(&options, "timeoutMs", POPUP_TIMEOUT_MS, (1000.0, 3_600_000.0))?
@@ -54,7 +54,11 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
     let deadline = now_ms() + timeout;
     let mut timer = 0;
     let mut listener = JsValue::UNDEFINED;
-    let got = Promise::new(&mut |resolve: Function, reject: Function| {
+    // A closed or timed-out popup: the poll leaves its typed error here and settles `got`.
+    let failed: Rc<RefCell<Option<Failure>>> = Rc::new(RefCell::new(None));
+    let poll_failed = failed.clone();
+    let got = Promise::new(&mut |resolve: Function, _| {
+        let settle = resolve.clone();
         let source = popup.clone();
         let origin = own_origin.clone();
         let state = state.clone();
@@ -69,13 +73,15 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
         .into_js_value();
         let _ = window.add_event_listener_with_callback("message", on_message.unchecked_ref());
         listener = on_message;
+        let poll_failed = poll_failed.clone();
         let watched = popup.clone();
         let closed_polls = Cell::new(0);
         let on_poll = Closure::<dyn FnMut()>::new(move || {
             let closed = watched.closed().unwrap_or(true);
             closed_polls.set(if closed { closed_polls.get() + 1 } else { 0 });
             if let Some(error) = popup_poll(closed_polls.get(), now_ms(), deadline) {
-                let _ = reject.call1(&JsValue::NULL, &js_error(error));
+                poll_failed.borrow_mut().get_or_insert(error.into());
+                let _ = settle.call0(&JsValue::NULL);
             }
         })
         .into_js_value();
@@ -91,11 +97,13 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
         let _ = window.remove_event_listener_with_callback("message", listener.unchecked_ref());
         window.clear_interval_with_handle(timer);
         let _ = popup.close();
+        if let Some(failure) = failed.borrow_mut().take() {
+            return Err(failure);
+        }
         let url = result?.as_string().unwrap_or_default();
         let target =
             CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
-        let exchange =
-            check_callback(&url, &mut Some(flow) as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)?;
+        let exchange = check_callback(&url, &mut Some(flow) as &mut dyn FlowStore, &target, now_ms())?;
         signin::exchange_code(&inner, exchange).await
     }))
 }
@@ -103,7 +111,7 @@ pub(crate) fn sign_in(inner: &Rc<Inner>, options: JsValue) -> Result<Promise, Js
 /// `CanvasAuth.completePopup()` on the redirect URI page: a popup sign-in's callback goes to the
 /// opener, at this page's own origin only, and the window closes (`true`); anything else is left
 /// to `handleCallback` (`false`). Without an opener it throws `popup_opener_lost`.
-pub(crate) fn complete() -> Result<bool, JsValue> {
+pub(crate) fn complete() -> Result<bool, Failure> {
     let window = window()?;
     let location = window.location();
     let url = location.href()?;
@@ -115,7 +123,7 @@ pub(crate) fn complete() -> Result<bool, JsValue> {
     // L7: the code leaves the address bar whatever happens next.
     window.history()?.replace_state_with_url(&JsValue::NULL, "", Some(&strip_callback_params(&url)))?;
     if page == PopupPage::OpenerLost {
-        return Err(js_error(opener_lost()));
+        return Err(opener_lost().into());
     }
     let message = object();
     set(&message, "type", POPUP_MESSAGE_TYPE);

@@ -1,14 +1,16 @@
 //! The access token: when it is due, one refresh at a time per tab and across tabs (L14), and
 //! relay calls that carry it. What a failed refresh means is core's `after_refresh_error`.
 
-use crate::client::Inner;
-use crate::error::{err, js_error};
+use crate::client::{Inner, RefreshOutcome, SharedRefresh};
+use crate::error::{err, Failure};
 use crate::js::{now_ms, promise, sleep};
 use crate::random::random_bytes;
 use crate::relay;
 use crate::session;
 use crate::tabs::{self, CLAIM, REFRESH_FAILED};
 use canvas_oauth_core::{after_refresh_error, AfterRefreshError, Error, ErrorCode, State};
+use js_sys::Promise;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -25,7 +27,7 @@ const OUTCOME_WAIT_MS: f64 = 1_000.0;
 const NO_TOKEN: &str = "this sign-in has no access token (userinfo scope only)";
 
 impl Inner {
-    pub(crate) async fn access_token(self: &Rc<Self>) -> Result<String, JsValue> {
+    pub(crate) async fn access_token(self: &Rc<Self>) -> Result<String, Failure> {
         let (token, due) = match self.session.borrow().as_ref() {
             None => return Err(err(ErrorCode::NotSignedIn, "no one is signed in")),
             Some(s) => (s.token.as_ref().map(|t| t.secret().to_owned()), s.is_due(now_ms())),
@@ -39,42 +41,57 @@ impl Inner {
 
     /// Refreshes once for every caller in this tab, and under the cross-tab lock. `stale` is
     /// the token the caller found unusable: if a peer already replaced it, no refresh is made.
-    pub(crate) async fn refresh(self: &Rc<Self>, stale: Option<String>) -> Result<String, JsValue> {
+    pub(crate) async fn refresh(self: &Rc<Self>, stale: Option<String>) -> Result<String, Failure> {
         let existing = self.refreshing.borrow().clone();
         let shared = match existing {
-            Some(p) => p,
+            Some(shared) => shared,
             None => {
-                let inner = self.clone();
-                let lock_name = self.config.channel_name();
-                let outcomes_seen = self.peer_outcomes.get();
-                let p = promise(async move {
-                    let task_inner = inner.clone();
-                    let task_stale = stale.clone();
-                    let task = move |waited: bool| {
-                        promise(async move {
-                            if waited {
-                                task_inner.wait_for_outcome(task_stale.as_deref(), outcomes_seen).await;
-                            }
-                            task_inner.refresh_under_lock(task_stale).await.map(JsValue::from)
-                        })
-                    };
-                    // Without a usable Web Lock (none, or refused in a cross-site iframe), claims.
-                    let result = match tabs::with_lock(&lock_name, task).await {
-                        Some(result) => result,
-                        None => {
-                            inner.wait_for_turn(stale.as_deref()).await;
-                            inner.clone().refresh_under_lock(stale).await.map(JsValue::from)
-                        }
-                    };
-                    inner.refreshing.borrow_mut().take();
-                    result
-                });
-                *self.refreshing.borrow_mut() = Some(p.clone());
-                p
+                let outcome = Rc::new(RefCell::new(None));
+                let done = self.start_refresh(stale, outcome.clone());
+                let shared = SharedRefresh { done, outcome };
+                *self.refreshing.borrow_mut() = Some(shared.clone());
+                shared
             }
         };
-        let token = JsFuture::from(shared).await?;
-        token.as_string().ok_or_else(|| err(ErrorCode::NotSignedIn, NO_TOKEN))
+        // `done` always resolves; the typed outcome is beside it.
+        let _ = JsFuture::from(shared.done).await;
+        let outcome = shared.outcome.borrow().clone();
+        outcome.unwrap_or_else(|| Err(err(ErrorCode::RelayError, "the refresh did not finish")))
+    }
+
+    /// The refresh itself, under the cross-tab lock, writing its outcome for every caller.
+    fn start_refresh(self: &Rc<Self>, stale: Option<String>, outcome: RefreshOutcome) -> Promise {
+        let inner = self.clone();
+        let lock_name = self.config.channel_name();
+        let outcomes_seen = self.peer_outcomes.get();
+        promise(async move {
+            let (task_inner, task_stale, task_outcome) = (inner.clone(), stale.clone(), outcome.clone());
+            let task = move |waited: bool| {
+                promise(async move {
+                    if waited {
+                        task_inner.wait_for_outcome(task_stale.as_deref(), outcomes_seen).await;
+                    }
+                    let result = task_inner.refresh_under_lock(task_stale).await;
+                    *task_outcome.borrow_mut() = Some(result);
+                    Ok(JsValue::UNDEFINED)
+                })
+            };
+            // Without a usable Web Lock (none, or refused in a cross-site iframe), claims.
+            match tabs::with_lock(&lock_name, task).await {
+                // The lock request itself failed after the task was queued: nothing ran.
+                Some(Err(thrown)) if outcome.borrow().is_none() => {
+                    *outcome.borrow_mut() = Some(Err(Failure::from(thrown)));
+                }
+                Some(_) => {}
+                None => {
+                    inner.wait_for_turn(stale.as_deref()).await;
+                    let result = inner.clone().refresh_under_lock(stale).await;
+                    *outcome.borrow_mut() = Some(result);
+                }
+            }
+            inner.refreshing.borrow_mut().take();
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// S14: this tab waited for another tab's lock, so that tab was refreshing. Its outcome (a
@@ -114,7 +131,7 @@ impl Inner {
         }
     }
 
-    async fn refresh_under_lock(self: Rc<Self>, stale: Option<String>) -> Result<String, JsValue> {
+    async fn refresh_under_lock(self: Rc<Self>, stale: Option<String>) -> Result<String, Failure> {
         // L14: a peer may have refreshed while we waited for the lock.
         if let Some(session) = self.session.borrow().as_ref() {
             if session.replaced(stale.as_deref(), now_ms()) {
@@ -139,12 +156,12 @@ impl Inner {
                 // No cookie or a dead grant: sign in again, in every tab (L14).
                 AfterRefreshError::EndSession => {
                     self.end_session(false);
-                    Err(js_error(Error::new(ErrorCode::InvalidGrant, error.description)))
+                    Err(Error::new(ErrorCode::InvalidGrant, error.description).into())
                 }
                 // Busy, down, a bad answer: the session stays (L13); tell waiting tabs.
                 AfterRefreshError::KeepSession => {
                     self.broadcast(REFRESH_FAILED, None);
-                    Err(js_error(error))
+                    Err(error.into())
                 }
             },
         }
@@ -152,14 +169,14 @@ impl Inner {
 
     /// A relay call with the access token. If Canvas refused the token (a peer's refresh
     /// replaced it), refreshes once and retries once.
-    pub(crate) async fn post_with_token(self: &Rc<Self>, path: &str, body: &JsValue) -> Result<JsValue, JsValue> {
+    pub(crate) async fn post_with_token(self: &Rc<Self>, path: &str, body: &JsValue) -> Result<JsValue, Failure> {
         let token = self.access_token().await?;
         match relay::post(&self.config, path, Some(body), Some(&token)).await {
             Err(error) if error.code == ErrorCode::NotSignedIn => {
                 let token = self.refresh(Some(token)).await?;
-                relay::post(&self.config, path, Some(body), Some(&token)).await.map_err(js_error)
+                Ok(relay::post(&self.config, path, Some(body), Some(&token)).await?)
             }
-            result => result.map_err(js_error),
+            result => Ok(result?),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `check_callback`, with the address bar cleaned first (L7) — then the code exchange.
 
 use crate::client::Inner;
-use crate::error::{err, js_error, window};
+use crate::error::{err, window, Failure};
 use crate::flows::{self, SessionFlows};
 use crate::js::{now_ms, object, promise, set};
 use crate::options::{opt_bool, opt_string, opt_strings, string_arg};
@@ -18,7 +18,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The URL that starts a redirect sign-in; saves the pending flow in sessionStorage under its state.
-pub(crate) fn redirect(inner: &Inner, options: JsValue) -> Result<String, JsValue> {
+pub(crate) fn redirect(inner: &Inner, options: JsValue) -> Result<String, Failure> {
     let (url, flow) = start(inner, options, false)?;
     flows::save(&flow, flow.created_ms, &inner.flow_index)?;
     Ok(url)
@@ -26,7 +26,7 @@ pub(crate) fn redirect(inner: &Inner, options: JsValue) -> Result<String, JsValu
 
 /// The URL that starts a sign-in, and its pending flow. A popup sign-in's state is marked (L17)
 /// so its redirect page knows to hand the callback back.
-pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, PendingFlow), JsValue> {
+pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(String, PendingFlow), Failure> {
     let config = &inner.config;
     let options = if options.is_object() {
         options
@@ -48,9 +48,9 @@ pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(Str
     let purpose = opt_string(&options, "purpose", code)?;
     let unique_id = opt_string(&options, "uniqueId", code)?;
     let force_login = opt_bool(&options, "forceLogin", code)?;
-    let prompt = opt_string(&options, "prompt", code)?.map(|p| Prompt::parse(&p)).transpose().map_err(js_error)?;
+    let prompt = opt_string(&options, "prompt", code)?.map(|p| Prompt::parse(&p)).transpose()?;
     let scopes = match opt_strings(&options, "scopes", code)? {
-        Some(scopes) => normalize_scopes(&scopes).map_err(js_error)?,
+        Some(scopes) => normalize_scopes(&scopes)?,
         None => config.scopes.clone(),
     };
     let (state_bytes, verifier_bytes) = random_pair()?;
@@ -67,8 +67,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(Str
         force_login,
         unique_id: unique_id.as_deref(),
         prompt,
-    })
-    .map_err(js_error)?;
+    })?;
     let now = now_ms();
     let flow = PendingFlow {
         state: state.as_str().to_owned(),
@@ -84,7 +83,7 @@ pub(crate) fn start(inner: &Inner, options: JsValue, popup: bool) -> Result<(Str
 
 /// `handleCallback(url)`: a second call for the same URL, or on the page this call cleaned,
 /// gets the first call's promise (React StrictMode calls twice).
-pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise, JsValue> {
+pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise, Failure> {
     let location = window()?.location();
     let current = location.href()?;
     let url = if url.is_undefined() { current.clone() } else { string_arg(&url, "url")? };
@@ -107,34 +106,32 @@ pub(crate) fn handle_callback(inner: &Rc<Inner>, url: JsValue) -> Result<Promise
     let target =
         CallbackTarget { canvas_origin: inner.config.canvas.origin(), redirect_uri: &inner.config.redirect_uri };
     // Every check, the state lookup included, happens here before any await (L2).
-    let checked = SessionFlows::open().and_then(|mut store| {
-        check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms()).map_err(js_error)
-    });
+    let checked = SessionFlows::open()
+        .and_then(|mut store| Ok(check_callback(&url, &mut store as &mut dyn FlowStore, &target, now_ms())?));
     let pending = match checked {
         Ok(exchange) => {
             let inner = inner.clone();
             promise(async move { exchange_code(&inner, exchange).await })
         }
-        Err(error) => Promise::reject(&error),
+        Err(error) => Promise::reject(&error.into()),
     };
     *inner.callback.borrow_mut() = Some((url, cleaned, pending.clone()));
     Ok(pending)
 }
 
 /// Exchanges the code through the relay; never retried, a code is single-use (L15).
-pub(crate) async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, JsValue> {
+pub(crate) async fn exchange_code(inner: &Rc<Inner>, exchange: CodeExchange) -> Result<JsValue, Failure> {
     let body = object();
     set(&body, "code", exchange.request.code.secret());
     set(&body, "code_verifier", exchange.request.code_verifier.secret());
-    let grant = relay::post(&inner.config, "/token", Some(&body), None).await.map_err(js_error)?;
+    let grant = relay::post(&inner.config, "/token", Some(&body), None).await?;
     let session = session::from_grant(
         &grant,
         now_ms(),
         inner.config.refresh_margin_secs,
         exchange.scopes,
         Some(exchange.return_to),
-    )
-    .map_err(js_error)?;
+    )?;
     let kept = crate::persist::cookie_kept(&inner.config).await;
     inner.persistent.set(kept);
     inner.set_session(session, false);

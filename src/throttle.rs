@@ -2,6 +2,7 @@
 //! back-off wait between retries, and the last quota Canvas reported. The decisions are core's.
 
 use crate::client::Inner;
+use crate::error::Failure;
 use crate::js::{get, now_ms, object, set};
 use canvas_oauth_core::parse_quota;
 use js_sys::{Function, Promise};
@@ -47,9 +48,9 @@ impl Drop for Slot {
     }
 }
 
-fn aborted(signal: &JsValue) -> Result<(), JsValue> {
+fn aborted(signal: &JsValue) -> Result<(), Failure> {
     match get(signal, "aborted").is_truthy() {
-        true => Err(get(signal, "reason")),
+        true => Err(Failure::from(get(signal, "reason"))),
         false => Ok(()),
     }
 }
@@ -70,7 +71,7 @@ async fn park(signal: &JsValue, arm: impl FnOnce(&Function)) {
 
 /// A slot for one API call; queued behind earlier calls when `cap` are in flight. An abort while
 /// queued leaves the queue (and hands on a slot given meanwhile) and rejects with the signal's reason.
-pub(crate) async fn acquire(inner: &Rc<Inner>, signal: &JsValue) -> Result<Slot, JsValue> {
+pub(crate) async fn acquire(inner: &Rc<Inner>, signal: &JsValue) -> Result<Slot, Failure> {
     aborted(signal)?;
     let slots = &inner.slots;
     if slots.busy.get() < slots.cap {
@@ -84,7 +85,7 @@ pub(crate) async fn acquire(inner: &Rc<Inner>, signal: &JsValue) -> Result<Slot,
     slots.queue.borrow_mut().retain(|(i, _)| *i != id);
     if slots.queue.borrow().len() < queue_len {
         // Still queued: only an abort wakes a call that was not handed a slot.
-        return Err(get(signal, "reason"));
+        return Err(Failure::from(get(signal, "reason")));
     }
     let slot = Slot(inner.clone());
     aborted(signal)?;
@@ -92,7 +93,7 @@ pub(crate) async fn acquire(inner: &Rc<Inner>, signal: &JsValue) -> Result<Slot,
 }
 
 /// Sleeps `ms`, or less when the caller aborts (then rejects with the signal's reason).
-pub(crate) async fn back_off(ms: u32, signal: &JsValue) -> Result<(), JsValue> {
+pub(crate) async fn back_off(ms: u32, signal: &JsValue) -> Result<(), Failure> {
     park(signal, |wake| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(wake, ms as i32);

@@ -6,6 +6,7 @@
 
 extern crate alloc;
 
+mod api_path;
 mod authorize;
 mod callback;
 mod encoding;
@@ -24,6 +25,7 @@ pub mod tabs;
 mod throttle;
 mod url;
 
+pub use api_path::{is_api_path, is_next_rel, link_entries, next_link, MAX_API_PATH_LEN};
 pub use authorize::{
     authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt,
 };
@@ -49,7 +51,7 @@ pub use popup::{
 pub use protocol::*;
 pub use record::{Record, Value};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken, SessionUrl};
-pub use session::{flow_expired, is_api_path, next_link, strip_callback_params, token_due_ms};
+pub use session::{flow_expired, strip_callback_params, token_due_ms};
 pub use signout::{canvas_sign_out_url, decode_revoke_answer, Revocation};
 pub use tabs::{decode_peer_message, decode_session_message, PeerMessage};
 pub use throttle::{

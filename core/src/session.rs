@@ -1,5 +1,5 @@
 //! Pure pieces of the browser session: pending-flow expiry, cleaning the address bar after a
-//! callback, the token's due time, and Canvas `Link` headers.
+//! callback, and the token's due time.
 
 use crate::callback::{SINGLE, TOKENS};
 use crate::PENDING_FLOW_TTL_SECS;
@@ -59,71 +59,9 @@ pub fn token_due_ms(received_ms: f64, expires_in: Option<u64>, margin_secs: u64)
     expires_in.map(|secs| received_ms + (secs as f64 - margin_secs.min(secs / 2) as f64) * 1000.0)
 }
 
-/// The `rel="next"` URL of an RFC 8288 `Link` header as Canvas writes it
-/// (`<url>; rel="current",<url>; rel="next",...`).
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|link| {
-        let (target, params) = link.trim().strip_prefix('<')?.split_once('>')?;
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim();
-            p.strip_prefix("rel=").is_some_and(|rel| rel.trim_matches('"').split(' ').any(|r| r == "next"))
-        });
-        is_next.then(|| target.to_string())
-    })
-}
-
-/// Whether `path` is a Canvas API path the token may be sent with: under `/api/v1`, or Canvas's
-/// GraphQL endpoint `/api/graphql` (the relay serves it only when allow-listed), with no
-/// dot segments, empty segments, backslashes, encoded `.` `/` `\`, or control characters —
-/// anything a browser or server could resolve to somewhere other than the relay's API proxy.
-pub fn is_api_path(path: &str) -> bool {
-    let route = path.split(['?', '#']).next().unwrap_or("");
-    let under_api = route == "/api/v1" || route.starts_with("/api/v1/") || route == crate::GRAPHQL_PATH;
-    let lower = route.to_ascii_lowercase();
-    under_api
-        && !path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\')
-        // Byte windows, not `str::contains`: a `&str` pattern costs core's two-way searcher in the wasm.
-        && !lower.as_bytes().windows(3).any(|w| [b"%2e", b"%2f", b"%5c", b"%00"].iter().any(|bad| *bad == w))
-        && !route[1..].split('/').any(|segment| matches!(segment, "" | "." | ".."))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_paths_stay_under_the_api() {
-        for ok in [
-            "/api/v1",
-            "/api/v1/users/self",
-            "/api/v1/courses?per_page=5&page=2",
-            "/api/v1/courses/1/files#x",
-            "/api/graphql",
-        ] {
-            assert!(is_api_path(ok), "{ok}");
-        }
-        for bad in [
-            "/api/v1/../../login/oauth2/token",
-            "/api/v1/./users",
-            "/api/v1//users",
-            "/api/v1/users/",
-            "/api/v1/%2e%2e/x",
-            "/api/v1/a%2Fb",
-            "/api/v1/a%5cb",
-            "/api/v1/a\\b",
-            "/api/v1/a b",
-            "/api/v10/x",
-            "/api/v1x",
-            "/api/graphql/x",
-            "/api/graphqlx",
-            "/api/graphql/../v1/x",
-            "/login",
-            "api/v1/users",
-            "//evil.example/api/v1/x",
-        ] {
-            assert!(!is_api_path(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn strips_only_response_params() {
@@ -163,18 +101,5 @@ mod tests {
         assert_eq!(token_due_ms(10_000.0, Some(3600), 60), Some(10_000.0 + 3_540_000.0));
         assert_eq!(token_due_ms(0.0, Some(20), 60), Some(10_000.0), "margin at most half the lifetime");
         assert_eq!(token_due_ms(0.0, None, 60), None);
-    }
-
-    #[test]
-    fn reads_canvas_link_headers() {
-        let header = "<https://c/api/v1/courses?page=1&per_page=10>; rel=\"current\",\
-                      <https://c/api/v1/courses?page=2&per_page=10>; rel=\"next\",\
-                      <https://c/api/v1/courses?page=1&per_page=10>; rel=\"first\",\
-                      <https://c/api/v1/courses?page=3&per_page=10>; rel=\"last\"";
-        assert_eq!(next_link(header).as_deref(), Some("https://c/api/v1/courses?page=2&per_page=10"));
-        assert_eq!(next_link("<https://c/x?page=3>; rel=\"last\""), None);
-        assert_eq!(next_link(""), None);
-        assert_eq!(next_link("<https://c/x>; rel=next"), Some("https://c/x".into()));
-        assert_eq!(next_link("garbage, <unterminated; rel=\"next\""), None);
     }
 }

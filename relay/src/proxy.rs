@@ -18,6 +18,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use canvas_oauth_core::{is_api_path, link_entries};
 use std::sync::Arc;
 
 const REQUEST_HEADERS: &[HeaderName] = &[
@@ -34,19 +35,6 @@ const RESPONSE_HEADERS: &[&str] = &["content-type", "etag", "last-modified", "ww
 
 /// Query parameters never forwarded: a token in a URL, or Rails' method override.
 const FORBIDDEN_QUERY: &[&str] = &["access_token", "_method"];
-
-/// A path the allow-list can reason about: under /api/v1/, no dot segments, no empty
-/// segments, no encoded slashes, backslashes or dots, no control characters.
-fn clean_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    path.starts_with("/api/v1/")
-        && path.len() <= 2048
-        && !path.contains("//")
-        && !path.contains('\\')
-        && !path.split('/').any(|s| s == "." || s == "..")
-        && !["%2f", "%5c", "%2e", "%00"].iter().any(|p| lower.contains(p))
-        && path.bytes().all(|b| b.is_ascii_graphic())
-}
 
 fn allowed(state: &AppState, method: &Method, path: &str) -> bool {
     state.config.api_allow.iter().any(|rule| {
@@ -69,7 +57,8 @@ impl FromRequestParts<Arc<AppState>> for ApiTarget {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, RelayError> {
         let path = parts.uri.path();
-        if !clean_path(path) {
+        // The library's own rule (core): what it would refuse to send, the relay refuses to forward.
+        if !path.starts_with("/api/v1/") || !is_api_path(path) {
             return Err(RelayError::invalid_request("malformed API path"));
         }
         if !allowed(state, &parts.method, path) {
@@ -184,30 +173,16 @@ fn relay_api_prefix(state: &AppState) -> String {
 /// Rewrites each `<url>; params` of a Link header: Canvas API URLs become relay URLs; links to
 /// anything else are dropped. `None` when nothing is left.
 pub fn rewrite_link(value: &str, canvas_origin: &str, relay_prefix: &str) -> Option<String> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    while let Some(start) = rest.find('<') {
-        let after = &rest[start + 1..];
-        let end = after.find('>')?;
-        let target = &after[..end];
-        let tail = &after[end + 1..];
-        let (params, next) = match tail.find('<') {
-            Some(i) => (&tail[..i], &tail[i..]),
-            None => (tail, ""),
-        };
-        let params = params.trim().trim_end_matches(',').trim();
-        rest = next;
-        let Ok(u) = url::Url::parse(target) else { continue };
-        if u.origin().ascii_serialization() != canvas_origin || !clean_path(u.path()) {
-            continue;
-        }
-        let mut new = format!("{relay_prefix}{}", u.path());
-        if let Some(q) = u.query() {
-            new.push('?');
-            new.push_str(q);
-        }
-        out.push(format!("<{new}>{params}"));
-    }
+    let out: Vec<String> = link_entries(value)
+        .filter_map(|(target, params)| {
+            let u = url::Url::parse(target).ok()?;
+            if u.origin().ascii_serialization() != canvas_origin || !is_api_path(u.path()) {
+                return None;
+            }
+            let query = u.query().map(|q| ["?", q].concat()).unwrap_or_default();
+            Some(format!("<{relay_prefix}{}{query}>{params}", u.path()))
+        })
+        .collect();
     (!out.is_empty()).then(|| out.join(", "))
 }
 
@@ -229,11 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn paths() {
-        assert!(clean_path("/api/v1/users/self"));
-        for bad in ["/api/v1/../login", "/api/v1//x", "/api/v1/%2e%2e/x", "/api/v1/a%2fb", "/api/v2/x", "/api/v1/a\\b"]
-        {
-            assert!(!clean_path(bad), "{bad}");
+    fn link_urls_with_a_comma_are_kept_whole() {
+        let v = "<https://c.example/api/v1/courses?include[]=a,b&page=2>; rel=\"next\"";
+        assert_eq!(
+            rewrite_link(v, "https://c.example", "/relay").as_deref(),
+            Some("</relay/api/v1/courses?include[]=a,b&page=2>; rel=\"next\"")
+        );
+    }
+
+    #[test]
+    fn links_to_paths_the_library_refuses_are_dropped() {
+        for path in ["/api/v1/users/", "/api/v1//x", "/api/v1/%2e%2e/x", "/login/oauth2/token"] {
+            let v = ["<https://c.example", path, ">; rel=\"next\""].concat();
+            assert!(rewrite_link(&v, "https://c.example", "").is_none(), "{path}");
         }
     }
 }
