@@ -83,13 +83,14 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
     await page.close();
 
     // Module init: a fresh context and page per sample, interleaved.
-    const init = { ours: [], oauth4webapi: [] };
+    const init = { ours: [], oauth4webapi: [], oursPreload: [] };
+    const page_of = { ours: "ours", oauth4webapi: "o4w", oursPreload: "ours-preload" };
     for (let i = 0; i < initSamples; i++) {
-      const order = i % 2 ? ["oauth4webapi", "ours"] : ["ours", "oauth4webapi"];
+      const order = i % 2 ? ["oauth4webapi", "oursPreload", "ours"] : ["ours", "oursPreload", "oauth4webapi"];
       for (const who of order) {
         const context = await browser.newContext();
         const p = await context.newPage();
-        await p.goto(`${origin}/init.html?which=${who === "ours" ? "ours" : "o4w"}&n=${i}`);
+        await p.goto(`${origin}/init.html?which=${page_of[who]}&n=${i}`);
         await p.waitForFunction(() => window.ready === true);
         init[who].push(await p.evaluate(() => window.measure()));
         await context.close();
@@ -112,7 +113,7 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
       start: { ours: median(samples["start/ours"]), oauth4webapi: median(samples["start/oauth4webapi"]), oursEmpty: median(samples["start/ours-empty"]) },
       callback: { ours: median(samples["callback/ours"]), oauth4webapi: median(samples["callback/oauth4webapi"]) },
       init: {
-        ours: median(init.ours), oauth4webapi: median(init.oauth4webapi),
+        ours: median(init.ours), oauth4webapi: median(init.oauth4webapi), oursPreload: median(init.oursPreload),
         oursFirst: init.ours[0], oauth4webapiFirst: init.oauth4webapi[0],
         phases,
         oursP90: [...init.ours].sort((a, b) => a - b)[Math.floor(0.9 * (init.ours.length - 1))],
@@ -137,6 +138,8 @@ export function printBrowser(r) {
   row("(b) validate a callback, ops/s", r.callback.ours, r.callback.oauth4webapi, r.callback.ours >= 2 * r.callback.oauth4webapi ? ">= 2×: met" : ">= 2×: not met");
   console.log("(c) module init, median ms".padEnd(34), r.init.ours.toFixed(2).padStart(12), r.init.oauth4webapi.toFixed(2).padStart(13),
     `${(r.init.ours / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), ` <= 10 ms: ${r.init.ours <= 10 ? "met" : "not met"}`);
+  console.log("(c′) init, wasm fetched with the import".padEnd(34), r.init.oursPreload.toFixed(2).padStart(12), r.init.oauth4webapi.toFixed(2).padStart(13),
+    `${(r.init.oursPreload / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), " (the npm README's <link rel=preload>)");
   console.log(`  init: ${r.initSamples} fresh pages each; p90 ours ${r.init.oursP90.toFixed(2)} ms; first sample ours ${r.init.oursFirst.toFixed(2)} ms, oauth4webapi ${r.init.oauth4webapiFirst.toFixed(2)} ms`);
   const ph = r.init.phases;
   console.log(`  ours step by step (medians): import glue ${ph.importGlue.toFixed(2)} ms, fetch wasm ${ph.fetchWasm.toFixed(2)} ms, compile ${ph.compile.toFixed(2)} ms, instantiate ${ph.instantiate.toFixed(2)} ms`);

@@ -127,6 +127,7 @@ function render(r) {
   L.push(`| (a′) same, ours with no pending flows to prune (informational) | ${n(b.start.oursEmpty)} | | ${(b.start.oursEmpty / b.start.oauth4webapi).toFixed(2)}× |`);
   L.push(`| (b) validate a callback, ops/s | ${n(b.callback.ours)} | ${n(b.callback.oauth4webapi)} | ${(b.callback.ours / b.callback.oauth4webapi).toFixed(2)}× |`);
   L.push(`| (c) module init, median ms (lower is better) | ${b.init.ours.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.ours / b.init.oauth4webapi).toFixed(2)}× the time |`);
+  if (b.init.oursPreload !== undefined) L.push(`| (c′) module init, the wasm fetched with the import (\`<link rel="preload">\`), median ms | ${b.init.oursPreload.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.oursPreload / b.init.oauth4webapi).toFixed(2)}× the time |`);
   L.push("");
   const ph = b.init.phases;
   L.push(`Init p90 ours ${b.init.oursP90.toFixed(2)} ms. Ours step by step (medians, separate samples, non-streaming): import of the glue ${ph.importGlue.toFixed(2)} ms, fetch of the wasm ${ph.fetchWasm.toFixed(2)} ms, \`WebAssembly.compile\` ${ph.compile.toFixed(2)} ms, instantiate (\`initSync\`) ${ph.instantiate.toFixed(2)} ms.`);

@@ -31,6 +31,10 @@ def case_answer(case):
         return 200, "text/html", b"<html><body>Welcome</body></html>"
     if case == "huge":
         return 200, "application/json", b'{"pad":"' + b"x" * (1 << 20) + b'"}'
+    if case == "huge-declared":  # the same, with its Content-Length: refused before reading
+        return 200, "application/json", b'{"pad":"' + b"x" * (1 << 20) + b'"}'
+    if case == "not-utf8":  # a grant whose user name is not UTF-8
+        return 200, "application/json", json.dumps(GRANT).replace("Sam", "S\udcffm").encode("utf-8", "surrogateescape")
     if case == "status-502":
         return as_json(502, {"error": "server_error", "error_description": "Canvas answered with HTML"})
     if case == "status-429":

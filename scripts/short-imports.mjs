@@ -95,11 +95,25 @@ for (const [from, to] of renamed) {
   js = js.replace(key, to);
 }
 // The modules are keys of the object `__wbg_get_imports` returns: `"./canvas_oauth_bg.js": import0`.
+// A snippet module whose functions the wasm imports directly is a key once per such import, each
+// a namespace of the same module: the first stays (renamed), the repeats go.
 for (const [from, to] of modules) {
-  const key = `${JSON.stringify(from)}: import`;
-  const hits = js.split(key).length - 1;
-  if (hits !== 1) throw new Error(`${key} occurs ${hits} times in ${jsPath}, expected once`);
-  js = js.replace(key, `${JSON.stringify(to)}: import`);
+  const entry = new RegExp(`\\n\\s*${JSON.stringify(from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: (import\\d+),`, "g");
+  const hits = [...js.matchAll(entry)];
+  if (hits.length === 0) throw new Error(`module ${from} is not a key of the import object in ${jsPath}`);
+  let first = true;
+  const dropped = [];
+  js = js.replace(entry, (whole, namespace) => {
+    if (!first) return dropped.push(namespace), "";
+    first = false;
+    return whole.replace(JSON.stringify(from), JSON.stringify(to));
+  });
+  // Each repeat's `import * as importN from "…"` goes with it: nothing else names importN.
+  for (const namespace of dropped) {
+    const line = new RegExp(`^import \\* as ${namespace} from [^\\n]*\\n`, "m");
+    if (!line.test(js)) throw new Error(`no import statement for ${namespace} in ${jsPath}`);
+    js = js.replace(line, "");
+  }
 }
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, js);

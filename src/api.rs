@@ -8,20 +8,19 @@
 //! later, even when it has fully arrived.
 
 use crate::client::Inner;
-use crate::error::{window, Failure};
+use crate::error::Failure;
+use crate::io::{api_request, async_iterable, attempt, failure_code, read_capped, set_token, Deadline};
 use crate::js::{get, object, promise, set};
-use crate::relay::{read_capped, Deadline};
 use crate::throttle::{self, Slot};
 use canvas_oauth_core::{
     concat, decimal, is_api_path, is_retryable_method, is_throttled, next_link, parse_retry_after, retry_delay_ms,
     Error, ErrorCode, RELAY_HEADER,
 };
-use js_sys::{Math, Object, Promise, JSON};
+use js_sys::{Math, Promise, JSON};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{Request, Response};
 
 /// Canvas's answer for a token it does not accept, which includes an hourly-expired one
 /// (docs/canvas.md §6.3): the only 401 that is worth one refresh.
@@ -29,14 +28,6 @@ const INVALID_TOKEN: &str = "Invalid access token.";
 /// Largest answer the library reads itself (`paginate`'s pages, `graphql`'s answer), in bytes: the
 /// relay's default `RELAY_MAX_API_RESPONSE`.
 pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
-
-#[wasm_bindgen(
-    inline_js = "export function asyncIterable(it) { it[Symbol.asyncIterator] = function () { return this; }; return it; }"
-)]
-extern "C" {
-    #[wasm_bindgen(js_name = asyncIterable)]
-    fn async_iterable(iterator: JsValue) -> JsValue;
-}
 
 /// The relay URL for a Canvas API path (`/api/v1/...`) or a relay URL from a `Link` header.
 /// Anything else — another origin, another relay path, dot segments — is refused: the token
@@ -50,45 +41,12 @@ fn api_url(inner: &Inner, path: &str) -> Result<String, Failure> {
     Err(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self").into())
 }
 
-/// The caller's signal and our deadline together (`AbortSignal.any`), so a caller's signal
-/// does not switch the timeout off (L15). Engines without `AbortSignal.any` keep the caller's.
-fn combined_signal(caller: &JsValue, deadline: &Deadline) -> JsValue {
-    let ours: JsValue = deadline.controller.signal().into();
-    if caller.is_undefined() || caller.is_null() {
-        return ours;
-    }
-    let any = get(&get(&js_sys::global(), "AbortSignal"), "any");
-    match any.dyn_ref::<js_sys::Function>() {
-        Some(any) => any.call1(&JsValue::NULL, &js_sys::Array::of2(caller, &ours)).unwrap_or_else(|_| caller.clone()),
-        None => caller.clone(),
-    }
-}
-
-/// The caller's request with the token; sent through [`attempt`] copies.
+/// The caller's request with the token; each attempt sends a copy of it.
 fn request(url: &str, init: &JsValue, token: &str) -> Result<Request, Failure> {
-    let init: RequestInit =
-        Object::assign(&Object::new(), &Object::from(if init.is_object() { init.clone() } else { object() }))
-            .unchecked_into();
-    let request = Request::new_with_str_and_init(url, &init)
-        .map_err(|_| Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit"))?;
-    request.headers().set("Authorization", &concat(&["Bearer ", token]))?;
-    request.headers().set(RELAY_HEADER, "1")?;
-    Ok(request)
-}
-
-/// A fresh copy of `template` (a Request's body can be read only once) under `deadline`.
-fn attempt(template: &Request, caller: &JsValue, deadline: &Deadline) -> Result<Request, Failure> {
-    let init = RequestInit::new();
-    set(&init, "signal", combined_signal(caller, deadline));
-    Ok(Request::new_with_request_and_init(&template.clone()?, &init)?)
-}
-
-async fn send(request: &Request, deadline: &Deadline, caller_signal: &JsValue) -> Result<Response, Failure> {
-    match JsFuture::from(window()?.fetch_with_request(request)).await {
-        Ok(response) => Ok(response.unchecked_into()),
-        // The caller's own abort keeps its AbortError; ours is a relay_timeout.
-        Err(error) if !deadline.expired() && get(caller_signal, "aborted").is_truthy() => Err(Failure::from(error)),
-        Err(_) => Err(deadline.fetch_error().into()),
+    let request = api_request(url, init, token, RELAY_HEADER);
+    match failure_code(&request) {
+        Some(_) => Err(Error::new(ErrorCode::InvalidArgument, "init is not a valid RequestInit").into()),
+        None => Ok(request.unchecked_into()),
     }
 }
 
@@ -122,13 +80,13 @@ pub(crate) async fn send_api(
     let retryable = is_retryable_method(&template.method());
     let (mut refreshed, mut retries) = (false, 0);
     loop {
-        let deadline = Deadline::start(inner.config.timeout_ms)?;
-        let response = send(&attempt(&template, &caller, &deadline)?, &deadline, &caller).await?;
+        let deadline = Deadline::start(inner.config.timeout_ms);
+        let response = attempt(&template, &caller, &deadline).await?;
         throttle::note_quota(inner, &response);
         if !refreshed && is_invalid_token(&response, &deadline).await {
             refreshed = true;
             token = inner.refresh(Some(token)).await?;
-            template.headers().set("Authorization", &concat(&["Bearer ", &token]))?;
+            set_token(&template, &token);
             continue;
         }
         let wait = Some(response.status()).filter(|s| retryable && is_throttled(*s)).and_then(|_| {

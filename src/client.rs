@@ -211,11 +211,7 @@ impl Inner {
             *self.asking.borrow_mut() = Some((id.clone(), resolve));
         });
         self.broadcast(ASK, Some(&id));
-        let timeout = Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ASK_PEERS_MS as i32);
-            }
-        });
+        let timeout = crate::io::timer(ASK_PEERS_MS, &JsValue::UNDEFINED);
         let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&answered, &timeout))).await;
         self.asking.borrow_mut().take();
         self.answer.borrow_mut().take()

@@ -5,26 +5,12 @@
 use crate::api::MAX_ANSWER_BYTES;
 use crate::client::Inner;
 use crate::error::{err, Failure};
+use crate::io::{graphql_init, read_capped};
 use crate::js::{get, Js};
-use crate::relay::read_capped;
 use canvas_oauth_core::{graphql_outcome, ErrorCode, GRAPHQL_PATH};
 use js_sys::JSON;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-
-// The RequestInit in JavaScript: a handful of property writes cost far less there than as wasm
-// calls. A number instead of an init names the argument that is wrong.
-#[wasm_bindgen(inline_js = "export function graphqlInit(query, variables) {
-  if (typeof query !== 'string') return 1;
-  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return 2;
-  let body;
-  try { body = JSON.stringify(variables == null ? { query } : { query, variables }); } catch { return 3; }
-  return { method: 'POST', body, headers: { 'Content-Type': 'application/json' } };
-}")]
-extern "C" {
-    #[wasm_bindgen(js_name = graphqlInit)]
-    fn graphql_init(query: &JsValue, variables: &JsValue) -> JsValue;
-}
+use wasm_bindgen::JsValue;
 
 pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsValue) -> Result<JsValue, Failure> {
     let init = graphql_init(query, variables);

@@ -1,4 +1,4 @@
-//! Small helpers over js-sys: plain objects, promises, timers, and core's [`Record`] view of a
+//! Small helpers over js-sys: plain objects, promises, and core's [`Record`] view of a
 //! JavaScript value. It knows CanvasAuthError only as
 //! [`Failure`], which `promise` turns into the rejection.
 
@@ -8,7 +8,7 @@ use js_sys::{Array, Object, Promise, Reflect};
 use std::future::Future;
 use std::pin::Pin;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -38,16 +38,6 @@ where
 
 async fn settle(future: Pin<Box<dyn Future<Output = Result<JsValue, Failure>>>>) -> Result<JsValue, JsValue> {
     future.await.map_err(JsValue::from)
-}
-
-/// Resolves after `ms` milliseconds.
-pub(crate) async fn sleep(ms: f64) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 /// A JavaScript value read by core's decoders (relay answers, storage entries, messages).

@@ -9,6 +9,7 @@ mod error;
 mod flows;
 mod free;
 mod graphql;
+mod io;
 mod js;
 mod options;
 mod persist;

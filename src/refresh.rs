@@ -3,7 +3,8 @@
 
 use crate::client::{Inner, RefreshOutcome, SharedRefresh};
 use crate::error::{err, Failure};
-use crate::js::{now_ms, promise, sleep};
+use crate::io::sleep;
+use crate::js::{now_ms, promise};
 use crate::random::random_bytes;
 use crate::relay;
 use crate::session;
@@ -104,7 +105,7 @@ impl Inner {
             if replaced || self.peer_outcomes.get() != outcomes_seen {
                 return;
             }
-            sleep(20.0).await;
+            sleep(20.0, &JsValue::UNDEFINED).await;
         }
     }
 
@@ -117,7 +118,7 @@ impl Inner {
         let started = now_ms();
         self.peer_claims.borrow_mut().retain(|(_, at)| started - at < CLAIM_TTL_MS);
         self.broadcast(CLAIM, Some(&id));
-        sleep(CLAIM_WINDOW_MS).await;
+        sleep(CLAIM_WINDOW_MS, &JsValue::UNDEFINED).await;
         let lost = self.peer_claims.borrow().iter().any(|(peer, at)| now_ms() - at < CLAIM_TTL_MS && *peer < id);
         if !lost {
             return;
@@ -127,7 +128,7 @@ impl Inner {
             if replaced {
                 return;
             }
-            sleep(50.0).await;
+            sleep(50.0, &JsValue::UNDEFINED).await;
         }
     }
 

@@ -94,12 +94,7 @@ pub(crate) async fn acquire(inner: &Rc<Inner>, signal: &JsValue) -> Result<Slot,
 
 /// Sleeps `ms`, or less when the caller aborts (then rejects with the signal's reason).
 pub(crate) async fn back_off(ms: u32, signal: &JsValue) -> Result<(), Failure> {
-    park(signal, |wake| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(wake, ms as i32);
-        }
-    })
-    .await;
+    crate::io::sleep(ms.into(), signal).await;
     aborted(signal)
 }
 

@@ -286,6 +286,8 @@ async fn relay_answers_are_parsed_strictly_and_capped() {
         ("array", "invalid_response"),
         ("html", "invalid_response"),
         ("huge", "invalid_response"),
+        ("huge-declared", "invalid_response"),
+        ("not-utf8", "invalid_response"),
         ("status-502", "relay_error"),
         ("status-429", "rate_limited"),
         ("status-401", "invalid_grant"),

@@ -24,7 +24,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 // The glue imports its wasm-bindgen snippets (inline JS) by relative path; they are part of the glue.
 function snippetsImportedByGlue() {
   const glue = readFileSync(join(pkgDir, "canvas_oauth.js"), "utf8");
-  return [...glue.matchAll(/from\s+["']\.\/(snippets\/[^"']+)["']/g)].map((m) => m[1]);
+  return [...new Set([...glue.matchAll(/from\s+["']\.\/(snippets\/[^"']+)["']/g)].map((m) => m[1]))];
 }
 
 test("npm pack ships the wasm, the JS glue, the types, package.json, README and licenses, nothing else", () => {
