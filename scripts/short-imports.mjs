@@ -3,10 +3,11 @@
 // both pkg/canvas_oauth_bg.wasm and pkg/canvas_oauth.js. The names carry
 // wasm-bindgen's 16-hex-digit hashes, which gzip cannot compress, twice: in the wasm's import
 // section and as keys of the glue's import object. Imports are private to the pair (not in the
-// .d.ts); exports are left as they are, since `InitOutput` in the .d.ts names them.
+// .d.ts); exports keep their names, since `InitOutput` in the .d.ts names them, except the
+// closure-invoke exports, renamed in the .d.ts files too (below).
 //
 //   node scripts/short-imports.mjs pkg/canvas_oauth_bg.wasm pkg/canvas_oauth.js
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const [wasmPath, jsPath] = process.argv.slice(2);
 const wasm = readFileSync(wasmPath);
@@ -44,6 +45,31 @@ const shortName = (i) => {
   return out;
 };
 
+// wasm-bindgen's closure-invoke exports are named after the closure's Rust signature with crate
+// hashes (`wasm_bindgen_<hash>___convert__closures_____invoke___…`, up to 330 bytes): private to
+// the glue like the imports, so they become `$0`, `$1`, ... (no Rust export starts with `$`).
+const CLOSURE_EXPORT = /^wasm_bindgen_[0-9a-f]{16}___convert__closures_/;
+const exportsRenamed = new Map();
+function exportSection(body, end) {
+  let [count, p] = uleb(wasm, body);
+  const entries = [toUleb(count)];
+  for (let i = 0; i < count; i++) {
+    const [field, afterField] = name(wasm, p);
+    const kind = wasm[afterField];
+    const [, q] = uleb(wasm, afterField + 1);
+    let field2 = field;
+    if (kind === 0 && CLOSURE_EXPORT.test(field)) {
+      field2 = `$${exportsRenamed.size}`;
+      exportsRenamed.set(field, field2);
+    }
+    entries.push(encodeName(field2), wasm.subarray(afterField, q));
+    p = q;
+  }
+  if (p !== end) throw new Error("export section not read to its end");
+  const section = Buffer.concat(entries);
+  return Buffer.concat([Buffer.from([7]), toUleb(section.length), section]);
+}
+
 if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath} is not a wasm module`);
 const parts = [wasm.subarray(0, 8)];
 const renamed = new Map();
@@ -53,6 +79,11 @@ while (at < wasm.length) {
   const id = wasm[at];
   const [size, body] = uleb(wasm, at + 1);
   const end = body + size;
+  if (id === 7) {
+    parts.push(exportSection(body, end));
+    at = end;
+    continue;
+  }
   if (id !== 2) {
     parts.push(wasm.subarray(at, end));
     at = end;
@@ -115,6 +146,16 @@ for (const [from, to] of modules) {
     js = js.replace(line, "");
   }
 }
+// The renamed exports: the glue calls each as `wasm.<name>`; the .d.ts files beside it list them.
+const typings = [jsPath.replace(/\.js$/, ".d.ts"), wasmPath.replace(/\.wasm$/, ".wasm.d.ts")].filter(existsSync);
+const texts = typings.map((path) => readFileSync(path, "utf8"));
+for (const [from, to] of [...exportsRenamed].sort((a, b) => b[0].length - a[0].length)) {
+  const word = new RegExp(`(?<![\\w$])${from}(?![\\w$])`, "g");
+  if (!js.includes(`wasm.${from}`)) throw new Error(`the glue does not call the export ${from}`);
+  js = js.replace(word, to);
+  texts.forEach((text, i) => (texts[i] = text.replace(word, to)));
+}
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, js);
-console.log(`short-imports: renamed ${renamed.size} imports and ${modules.size} modules`);
+typings.forEach((path, i) => writeFileSync(path, texts[i]));
+console.log(`short-imports: renamed ${renamed.size} imports, ${modules.size} modules and ${exportsRenamed.size} closure exports`);

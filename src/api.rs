@@ -9,14 +9,14 @@
 
 use crate::client::Inner;
 use crate::error::Failure;
-use crate::io::{api_request, async_iterable, attempt, failure_code, read_capped, set_token, Deadline};
+use crate::io::{api_request, async_iterable, attempt, failure_code, read_json, set_token, Deadline};
 use crate::js::{get, object, promise, set};
 use crate::throttle::{self, Slot};
 use canvas_oauth_core::{
     concat, decimal, is_api_path, is_retryable_method, is_throttled, next_link, parse_retry_after, retry_delay_ms,
     Error, ErrorCode, RELAY_HEADER,
 };
-use js_sys::{Math, Promise, JSON};
+use js_sys::{Math, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -55,8 +55,7 @@ async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
         return false;
     }
     let Ok(copy) = response.clone() else { return false };
-    let Ok(text) = read_capped(&copy, 16 * 1024, deadline).await else { return false };
-    let Ok(body) = JSON::parse(&text) else { return false };
+    let Ok(Some(body)) = read_json(&copy, 16 * 1024, deadline).await else { return false };
     get(&get(&get(&body, "errors"), "0"), "message").as_string().as_deref() == Some(INVALID_TOKEN)
 }
 
@@ -152,8 +151,9 @@ impl Pages {
                 *next.borrow_mut() = Some(url);
             }
             // S9: the page is read capped and under the request's deadline.
-            let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await?;
-            let page = JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidResponse, "a page is not JSON"))?;
+            let page = read_json(&response, MAX_ANSWER_BYTES, &deadline)
+                .await?
+                .ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "a page is not JSON"))?;
             set(&result, "done", false);
             set(&result, "value", page);
             Ok(result)

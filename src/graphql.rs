@@ -5,10 +5,9 @@
 use crate::api::MAX_ANSWER_BYTES;
 use crate::client::Inner;
 use crate::error::{err, Failure};
-use crate::io::{graphql_init, read_capped};
+use crate::io::{graphql_init, read_json};
 use crate::js::{get, Js};
 use canvas_oauth_core::{graphql_outcome, ErrorCode, GRAPHQL_PATH};
-use js_sys::JSON;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
@@ -23,8 +22,7 @@ pub(crate) async fn graphql(inner: &Rc<Inner>, query: &JsValue, variables: &JsVa
         return Err(err(ErrorCode::InvalidArgument, why));
     }
     let (response, deadline, _slot) = crate::api::send_api(inner, GRAPHQL_PATH, &init).await?;
-    let text = read_capped(&response, MAX_ANSWER_BYTES, &deadline).await?;
-    let answer = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+    let answer = read_json(&response, MAX_ANSWER_BYTES, &deadline).await?.unwrap_or(JsValue::UNDEFINED);
     let data = get(&answer, "data");
     let error = match graphql_outcome(response.status(), &Js(answer.clone())) {
         Ok(()) => return Ok(data),

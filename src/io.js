@@ -4,7 +4,7 @@
 // (BENCHMARKS.md, "Size techniques"). Nothing here decides the protocol: failures come back as
 // numbers (FAIL_* in src/io.rs) that the driver turns into its typed errors.
 
-const TOO_LARGE = 1, NOT_UTF8 = 2, READ_FAILED = 3, TIMED_OUT = 4, UNREACHABLE = 5, BAD_INIT = 6;
+const TOO_LARGE = 1, NOT_UTF8 = 2, READ_FAILED = 3, TIMED_OUT = 4, UNREACHABLE = 5, BAD_INIT = 6, NOT_JSON = 7;
 
 /** An AbortController that aborts itself after `ms`; `clearDeadline` stops its timer. */
 export function deadline(ms) {
@@ -59,6 +59,18 @@ export async function readCapped(response, cap) {
   }
 }
 
+/** The body parsed as JSON, read as `readCapped` reads it: [the value], NOT_JSON, or a FAIL_*.
+ *  The text stays in JavaScript: a page of megabytes is not copied into wasm memory and back. */
+export async function readJson(response, cap) {
+  const text = await readCapped(response, cap);
+  if (typeof text === "number") return text;
+  try {
+    return [JSON.parse(text)];
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** A relay POST with its cookie, `header: 1`, an optional Bearer token and JSON body, under a
  *  deadline of `ms` that covers the body too. Resolves to [status, the answer if it is a JSON
  *  object else null, Retry-After or null], or to a FAIL_*. */
@@ -73,12 +85,10 @@ export async function relayPost(url, header, body, bearer, ms, cap) {
   }
   try {
     const response = await fetch(url, init);
-    const text = await readCapped(response, cap);
-    if (typeof text === "number") return text === READ_FAILED ? failed(controller) : text;
-    let json = null;
-    try {
-      json = JSON.parse(text);
-    } catch {}
+    const answer = await readJson(response, cap);
+    if (answer === READ_FAILED) return failed(controller);
+    if (typeof answer === "number" && answer !== NOT_JSON) return answer;
+    let json = typeof answer === "number" ? null : answer[0];
     if (typeof json !== "object" || Array.isArray(json)) json = null;
     return [response.status, json, response.headers.get("Retry-After")];
   } catch {

@@ -14,8 +14,8 @@ extern "C" {
     #[wasm_bindgen(js_name = clearDeadline)]
     fn clear_deadline(controller: &AbortController);
     fn expired(controller: &AbortController) -> bool;
-    #[wasm_bindgen(js_name = readCapped)]
-    fn read_capped_js(response: &Response, cap: f64) -> Promise;
+    #[wasm_bindgen(js_name = readJson)]
+    fn read_json_js(response: &Response, cap: f64) -> Promise;
     #[wasm_bindgen(js_name = relayPost)]
     pub(crate) fn relay_post(
         url: &str,
@@ -49,6 +49,7 @@ extern "C" {
 const TOO_LARGE: u32 = 1;
 const NOT_UTF8: u32 = 2;
 const TIMED_OUT: u32 = 4;
+const NOT_JSON: u32 = 7;
 
 /// A failure number of `io.js` as the typed error; `READ_FAILED` and `UNREACHABLE` (3, 5) both
 /// mean the relay could not be read, unless the deadline had passed.
@@ -85,11 +86,15 @@ impl Drop for Deadline {
     }
 }
 
-/// Reads a response body as UTF-8 text, refusing more than `cap` bytes without buffering them;
-/// a read cut short is a timeout when `deadline` has passed.
-pub(crate) async fn read_capped(response: &Response, cap: usize, deadline: &Deadline) -> Result<String, Error> {
-    let text = JsFuture::from(read_capped_js(response, cap as f64)).await.unwrap_or(JsValue::UNDEFINED);
-    text.as_string().ok_or_else(|| io_error(failure_code(&text).unwrap_or(0), deadline.expired()))
+/// Reads a response body as JSON (UTF-8, at most `cap` bytes, refused without buffering more):
+/// `None` when it is not JSON; a read cut short is a timeout when `deadline` has passed.
+pub(crate) async fn read_json(response: &Response, cap: usize, deadline: &Deadline) -> Result<Option<JsValue>, Error> {
+    let answer = JsFuture::from(read_json_js(response, cap as f64)).await.unwrap_or(JsValue::UNDEFINED);
+    match failure_code(&answer) {
+        Some(NOT_JSON) => Ok(None),
+        Some(code) => Err(io_error(code, deadline.expired())),
+        None => Ok(Some(crate::js::get(&answer, "0"))),
+    }
 }
 
 /// One API attempt under `deadline`: the Response, a typed timeout or unreachable error, or

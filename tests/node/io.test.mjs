@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 const root = new URL("../../pkg/snippets/", import.meta.url);
 const dir = readdirSync(root).find((name) => name.startsWith("canvas-oauth-"));
 const io = await import(new URL(`${dir}/src/io.js`, root));
-const TOO_LARGE = 1, NOT_UTF8 = 2, TIMED_OUT = 4, UNREACHABLE = 5, BAD_INIT = 6;
+const TOO_LARGE = 1, NOT_UTF8 = 2, TIMED_OUT = 4, UNREACHABLE = 5, BAD_INIT = 6, NOT_JSON = 7;
 
 /** A Response over a stream of `chunks`, counting how many the reader pulled. */
 function streamed(chunks, headers = {}) {
@@ -49,6 +49,16 @@ test("readCapped joins chunks, keeps a BOM, and refuses bytes that are not UTF-8
   const bad = streamed([Uint8Array.of(0x22, 0xff, 0x22)]);
   assert.equal(await io.readCapped(bad.response, 100), NOT_UTF8);
   assert.equal(await io.readCapped(new Response(null), 100), "");
+});
+
+test("readJson answers [the value], NOT_JSON, or readCapped's failure", async () => {
+  const json = (text, headers) => new Response(text, { headers });
+  assert.deepEqual(await io.readJson(json('{"a":[1]}'), 100), [{ a: [1] }]);
+  assert.deepEqual(await io.readJson(json("null"), 100), [null]);
+  assert.equal(await io.readJson(json("<html>"), 100), NOT_JSON);
+  assert.equal(await io.readJson(json(""), 100), NOT_JSON);
+  assert.equal(await io.readJson(json("[1,2,3]"), 3), TOO_LARGE);
+  assert.equal(await io.readJson(new Response(Uint8Array.of(0x22, 0xff, 0x22)), 100), NOT_UTF8);
 });
 
 /** A server on an ephemeral loopback port answering each path as `routes` says. */
