@@ -1,5 +1,5 @@
 //! The browser I/O of `src/io.js`, each call one promise: a relay POST, an API attempt, a capped
-//! body read, a deadline, a sleep, a Web Lock. The failures it reports as numbers become typed errors here.
+//! JSON body read, a deadline, a sleep, a Web Lock. The failures it reports as numbers become typed errors here.
 
 use crate::error::Failure;
 use canvas_oauth_core::{Error, ErrorCode};
