@@ -11,6 +11,9 @@ if ! rustup run "$WASM_NIGHTLY" rustc --version >/dev/null 2>&1; then
   echo "build-pkg: the toolchain $WASM_NIGHTLY is missing: run 'npm run setup'" >&2
   exit 1
 fi
+# wasm-pack overwrites pkg/'s files but leaves the snippets/ files of an earlier build, which
+# `npm pack` would then ship (tests/node/pack.test.mjs).
+rm -rf pkg/snippets
 # RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the getrandom backend is repeated.
 # -Zfmt-debug=none and -Zlocation-detail=none: no Debug output or panic locations in the release
 # wasm (nothing there prints Debug; panics abort without a message anyway).
