@@ -24,6 +24,10 @@ if (only.includes("size") && spawnSync("twiggy", ["--version"], { env }).status 
 if (!argv.includes("--no-build")) {
   if (only.includes("size") || only.includes("browser")) {
     if (!existsSync(`${root}node_modules/.bin/wasm-opt`)) sh("npm", ["install", "--no-audit", "--no-fund"]);
+    if (only.includes("size")) {
+      console.error("building the floor (bench/floor/build.sh)");
+      sh("bash", ["bench/floor/build.sh"]);
+    }
     console.error("building pkg/ (npm run build)");
     try {
       sh("bash", ["scripts/build-pkg.sh"]);
@@ -104,6 +108,10 @@ function render(r) {
   for (const row of [s.ours, ...s.others]) L.push(`| ${row.name}${row.entry ? ` (\`${row.entry}\`)` : ""} | ${n(row.raw)} | ${n(row.gzip)} | ${(s.ours.gzip / row.gzip).toFixed(2)} |`);
   L.push("");
   L.push(`Ours: wasm ${n(s.ours.parts.wasm.raw)} B raw / ${n(s.ours.parts.wasm.gzip)} B gzip + JS glue ${n(s.ours.parts.glue.raw)} B / ${n(s.ours.parts.glue.gzip)} B.`);
+  if (s.floor) {
+    L.push("");
+    L.push(`The floor (\`bench/floor\`, "The floor" below): core's decisions alone, one export each, no driver: ${n(s.floor.gzip)} B gzip (wasm ${n(s.floor.wasm)} + glue ${n(s.floor.glue)}).`);
+  }
   if (s.breakdown) {
     L.push("");
     L.push(`Where the wasm bytes go (twiggy \`top\` on a names-preserving build of the same code, uncompressed; ${n(s.breakdown.total)} B without the ${n(s.breakdown.namesBytes)} B name section):`);

@@ -3,7 +3,8 @@
 // libraries (bench/entries/*.js, each `esbuild --bundle --minify --format=esm`, gzip -9).
 // Then where our bytes go: twiggy on a names-preserving build of the same wasm.
 //
-//   node bench/size.mjs [--json FILE]     (run `npm run build` first; needs twiggy for the breakdown)
+//   node bench/size.mjs [--json FILE]     (run `npm run build` first; needs twiggy for the breakdown,
+//                                        and bench/floor/build.sh for the floor)
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
@@ -36,7 +37,17 @@ export function measureSize() {
     const js = bundle(`${here}entries/${file}`);
     return { name, entry: `bench/entries/${file}`, raw: js.length, gzip: gz(js) };
   });
-  return { ours, others, goal: GOAL, stretch: STRETCH, breakdown: breakdown() };
+  return { ours, others, goal: GOAL, stretch: STRETCH, breakdown: breakdown(), floor: floor() };
+}
+
+// The floor: core's decisions alone, one wasm export each (bench/floor, built by
+// bench/floor/build.sh exactly like the package), measured like the package.
+function floor() {
+  const dir = `${root}target/floor`;
+  if (!existsSync(`${dir}/canvas_oauth_floor_bg.wasm`)) return null;
+  const wasm = gz(readFileSync(`${dir}/canvas_oauth_floor_bg.wasm`));
+  const glue = gz(bundle(`${dir}/canvas_oauth_floor.js`));
+  return { wasm, glue, gzip: wasm + glue };
 }
 
 // Groups for the twiggy breakdown, first match wins (on the demangled name).
@@ -100,6 +111,9 @@ export function printSize(r) {
   }
   console.log(`  ours: wasm ${num(r.ours.parts.wasm.gzip)} B + JS glue ${num(r.ours.parts.glue.gzip)} B gzip`);
   console.log(`  goal <= ${num(r.goal)} B: ${r.ours.gzip <= r.goal ? "met" : "not met"}; stretch <= ${num(r.stretch)} B: ${r.ours.gzip <= r.stretch ? "met" : "not met"}`);
+  if (r.floor) {
+    console.log(`  floor (bench/floor: core's decisions alone, no driver): ${num(r.floor.gzip)} B = wasm ${num(r.floor.wasm)} + glue ${num(r.floor.glue)} B gzip`);
+  }
   const b = r.breakdown;
   if (!b) { console.log("  (no twiggy breakdown: twiggy or the cargo wasm output is missing)"); return; }
   console.log(`\n-- where the wasm bytes go (twiggy, uncompressed, ${num(b.total)} B without the ${num(b.namesBytes)} B name section) --`);
