@@ -166,13 +166,18 @@ export async function withLock(name, task) {
 /** Resolves after `ms`, or at once when `signal` (if any) aborts or already has. */
 export function sleep(ms, signal) {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const listens = signal && signal.aborted !== true && typeof signal.addEventListener === "function";
+    // The caller's signal may live long (one per app): the listener goes when the timer fires.
+    const timer = setTimeout(() => {
+      if (listens) signal.removeEventListener("abort", early);
+      resolve();
+    }, ms);
     const early = () => {
       clearTimeout(timer);
       resolve();
     };
     if (signal && signal.aborted === true) early();
-    else if (signal && typeof signal.addEventListener === "function") signal.addEventListener("abort", early, { once: true });
+    else if (listens) signal.addEventListener("abort", early, { once: true });
   });
 }
 

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readdirSync } from "node:fs";
+import { getEventListeners } from "node:events";
 
 const root = new URL("../../pkg/snippets/", import.meta.url);
 const dir = readdirSync(root).find((name) => name.startsWith("canvas-oauth-"));
@@ -165,6 +166,16 @@ test("withLock rejects with what the task threw", async (t) => {
   t.after(() => delete globalThis.navigator);
   scriptedLocks(["free"]);
   await assert.rejects(io.withLock("n", async () => { throw new Error("refresh failed"); }), /refresh failed/);
+});
+
+test("sleep leaves no listener on the caller's signal once its time is up", async () => {
+  const controller = new AbortController();
+  await Promise.all([io.sleep(10, controller.signal), io.sleep(20, controller.signal)]);
+  assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+  const pending = io.sleep(60_000, controller.signal);
+  assert.equal(getEventListeners(controller.signal, "abort").length, 1, "a sleep under way listens");
+  controller.abort();
+  await pending;
 });
 
 test("sleep resolves after its time, or at once when its signal aborts", async () => {
