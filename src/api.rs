@@ -10,11 +10,11 @@
 use crate::client::Inner;
 use crate::error::Failure;
 use crate::io::{api_request, async_iterable, attempt, failure_code, read_json, set_token, Deadline};
-use crate::js::{get, object, promise, set};
+use crate::js::{get, object, promise, set, Js};
 use crate::throttle::{self, Slot};
 use canvas_oauth_core::{
-    concat, decimal, is_api_path, is_retryable_method, is_throttled, next_link, parse_retry_after, retry_delay_ms,
-    Error, ErrorCode, RELAY_HEADER,
+    is_invalid_token, is_retryable_method, is_throttled, may_be_invalid_token, next_page_url, page_error,
+    parse_retry_after, relay_api_url, retry_delay_ms, Error, ErrorCode, RELAY_HEADER,
 };
 use js_sys::{Math, Promise};
 use std::cell::RefCell;
@@ -22,23 +22,12 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response};
 
-/// Canvas's answer for a token it does not accept, which includes an hourly-expired one
-/// (docs/canvas.md §6.3): the only 401 that is worth one refresh.
-const INVALID_TOKEN: &str = "Invalid access token.";
 /// Largest answer the library reads itself (`paginate`'s pages, `graphql`'s answer), in bytes: the
 /// relay's default `RELAY_MAX_API_RESPONSE`.
 pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
-/// The relay URL for a Canvas API path (`/api/v1/...`) or a relay URL from a `Link` header.
-/// Anything else — another origin, another relay path, dot segments — is refused: the token
-/// goes only to the relay's API proxy.
 fn api_url(inner: &Inner, path: &str) -> Result<String, Failure> {
-    let relay = &inner.config.relay;
-    let api_path = path.strip_prefix(relay.as_str()).unwrap_or(path);
-    if is_api_path(api_path) {
-        return Ok(concat(&[relay, api_path]));
-    }
-    Err(Error::new(ErrorCode::InvalidArgument, "path must be a Canvas API path such as /api/v1/users/self").into())
+    Ok(relay_api_url(&inner.config.relay, path)?)
 }
 
 /// The caller's request with the token; each attempt sends a copy of it.
@@ -50,13 +39,14 @@ fn request(url: &str, init: &JsValue, token: &str) -> Result<Request, Failure> {
     }
 }
 
-async fn is_invalid_token(response: &Response, deadline: &Deadline) -> bool {
-    if response.status() != 401 {
+/// L13: the 401 that is Canvas refusing the token, read from a copy of the answer.
+async fn refused_token(response: &Response, deadline: &Deadline) -> bool {
+    if !may_be_invalid_token(response.status()) {
         return false;
     }
     let Ok(copy) = response.clone() else { return false };
     let Ok(Some(body)) = read_json(&copy, 16 * 1024, deadline).await else { return false };
-    get(&get(&get(&body, "errors"), "0"), "message").as_string().as_deref() == Some(INVALID_TOKEN)
+    is_invalid_token(&Js(body))
 }
 
 pub(crate) async fn fetch(inner: &Rc<Inner>, path: &str, init: &JsValue) -> Result<Response, Failure> {
@@ -82,7 +72,7 @@ pub(crate) async fn send_api(
         let deadline = Deadline::start(inner.config.timeout_ms);
         let response = attempt(&template, &caller, &deadline).await?;
         throttle::note_quota(inner, &response);
-        if !refreshed && is_invalid_token(&response, &deadline).await {
+        if !refreshed && refused_token(&response, &deadline).await {
             refreshed = true;
             token = inner.refresh(Some(token)).await?;
             set_token(&template, &token);
@@ -126,30 +116,12 @@ impl Pages {
                 return Ok(result);
             };
             let (response, deadline, _slot) = send_api(&inner, &path, &JsValue::UNDEFINED).await?;
+            let header = |name: &str| response.headers().get(name).ok().flatten();
             if !response.ok() {
-                let code = match response.status() {
-                    401 => ErrorCode::NotSignedIn,
-                    429 | 503 => ErrorCode::RateLimited,
-                    _ => ErrorCode::RelayError,
-                };
-                let retry_after = response.headers().get("Retry-After").ok().flatten();
-                return Err(Error::new(
-                    code,
-                    concat(&["Canvas answered HTTP ", &decimal(response.status().into()), " for a page"]),
-                )
-                .with_retry_after(retry_after.as_deref())
-                .into());
+                return Err(page_error(response.status(), header("Retry-After").as_deref()).into());
             }
-            let link = response.headers().get("Link").ok().flatten().unwrap_or_default();
-            if let Some(mut url) = next_link(&link) {
-                // The relay writes path-absolute links unless it knows its public URL.
-                if url.starts_with('/') && !url.starts_with("//") {
-                    url = concat(&[inner.config.relay_origin.as_str(), &url]);
-                }
-                api_url(&inner, &url)
-                    .map_err(|_| Error::new(ErrorCode::InvalidResponse, "a Link header points outside the relay"))?;
-                *next.borrow_mut() = Some(url);
-            }
+            let link = header("Link").unwrap_or_default();
+            *next.borrow_mut() = next_page_url(&link, &inner.config.relay, &inner.config.relay_origin)?;
             // S9: the page is read capped and under the request's deadline.
             let page = read_json(&response, MAX_ANSWER_BYTES, &deadline)
                 .await?

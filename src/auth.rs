@@ -142,14 +142,8 @@ impl CanvasAuth {
     pub fn web_session_url(&self, return_to: Option<JsValue>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            // A path is taken as a page of this Canvas; Canvas wants an absolute URL on its host.
-            let return_to = return_to.map(|r| string_arg(&r, "returnTo")).transpose()?.map(|r| {
-                if r.starts_with('/') && !r.starts_with("//") {
-                    inner.config.canvas.join(&r)
-                } else {
-                    r
-                }
-            });
+            let return_to = return_to.map(|r| string_arg(&r, "returnTo")).transpose()?;
+            let return_to = return_to.map(|r| inner.config.canvas.page_url(&r));
             let body = object();
             if let Some(return_to) = return_to {
                 set(&body, "return_to", return_to);

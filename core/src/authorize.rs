@@ -35,6 +35,17 @@ impl CanvasUrl {
     pub fn join(&self, path: &str) -> String {
         crate::concat(&[&self.base, path])
     }
+
+    /// `webSessionUrl(returnTo)`'s page: a path (`/courses/1`) is a page of this Canvas, since
+    /// Canvas wants an absolute URL on its host; anything else goes as given, for the relay to
+    /// check against the Canvas origin.
+    pub fn page_url(&self, return_to: &str) -> String {
+        if return_to.starts_with('/') && !return_to.starts_with("//") {
+            self.join(return_to)
+        } else {
+            return_to.to_string()
+        }
+    }
 }
 
 /// A developer key id: Canvas requires an integer within signed 64-bit range (§2.1).
@@ -191,6 +202,16 @@ mod tests {
             force_login: false,
             unique_id: None,
             prompt: None,
+        }
+    }
+
+    #[test]
+    fn a_web_session_page_is_a_page_of_this_canvas() {
+        let canvas = CanvasUrl::parse("https://lms.example.edu:8443/canvas/").unwrap();
+        assert_eq!(canvas.page_url("/courses/1?x=1"), "https://lms.example.edu:8443/canvas/courses/1?x=1");
+        // Not paths of this Canvas: passed on for the relay to check (it refuses other origins).
+        for as_given in ["https://lms.example.edu:8443/canvas/courses/1", "//evil.example/x", "courses/1", ""] {
+            assert_eq!(canvas.page_url(as_given), as_given);
         }
     }
 

@@ -6,6 +6,7 @@
 
 extern crate alloc;
 
+mod api_call;
 mod api_path;
 mod authorize;
 mod callback;
@@ -25,6 +26,9 @@ pub mod tabs;
 mod throttle;
 mod url;
 
+pub use api_call::{
+    is_invalid_token, may_be_invalid_token, next_page_url, page_error, relay_api_url, INVALID_TOKEN_MESSAGE,
+};
 pub use api_path::{is_api_path, is_next_rel, link_entries, next_link, MAX_API_PATH_LEN};
 pub use authorize::{
     authorize_url, normalize_scopes, parse_client_id, parse_redirect_uri, AuthorizeRequest, CanvasUrl, Prompt,

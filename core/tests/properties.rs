@@ -416,3 +416,53 @@ proptest! {
         prop_assert_eq!(Error::new(ErrorCode::RelayError, "x").with_retry_after(Some(&text)).retry_after, 0);
     }
 }
+
+const RELAY: &str = "https://tool.example/relay";
+
+/// Link targets near the boundary of the relay's API proxy.
+fn link_target() -> impl Strategy<Value = String> {
+    let prefix = prop::sample::select(
+        &[
+            "",
+            RELAY,
+            "https://tool.example",
+            "https://tool.example/relayx",
+            "//tool.example/relay",
+            "/relay",
+            "https://x.example/relay",
+        ][..],
+    );
+    let path = prop::sample::select(
+        &["/api/v1/", "/api/v1", "/api/graphql", "/token", "/api/v1/../", "/api/v1/%2e%2e/", "api/v1/", "//"][..],
+    );
+    (prefix, path, "[a-z0-9?=&%./#]{0,12}").prop_map(|(p, q, r)| format!("{p}{q}{r}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// The token follows a next link only inside the relay's API proxy; any other is a typed error.
+    #[test]
+    fn next_pages_stay_inside_the_relay(
+        entries in prop::collection::vec((link_target(), prop::sample::select(&["next", "\"next\"", "prev", "\"current next\""][..])), 0..4),
+    ) {
+        let link = entries.iter().map(|(t, rel)| format!("<{t}>; rel={rel}")).collect::<Vec<_>>().join(",");
+        match next_page_url(&link, RELAY, "https://tool.example") {
+            Ok(None) => prop_assert!(next_link(&link).is_none()),
+            Ok(Some(url)) => {
+                let path = url.strip_prefix(RELAY).expect("under the relay");
+                prop_assert!(is_api_path(path), "{url}");
+                prop_assert_eq!(relay_api_url(RELAY, &url), Ok(url.clone()));
+            }
+            Err(e) => prop_assert_eq!(e.code, ErrorCode::InvalidResponse),
+        }
+    }
+
+    /// Any parsed 401 body: only Canvas's exact message means "refresh once".
+    #[test]
+    fn only_the_invalid_token_message_asks_for_a_refresh(body in any_json(), message in "[ -~]{0,30}") {
+        let wrapped = serde_json::json!({ "errors": [{ "message": message }] });
+        prop_assert_eq!(is_invalid_token(&wrapped), message == INVALID_TOKEN_MESSAGE);
+        let _ = is_invalid_token(&body);
+    }
+}
