@@ -1,12 +1,12 @@
 //! `new CanvasAuth(options)`: every option checked up front; a bad one throws `config_invalid`
 //! naming the field.
 
-use crate::error::{window, Failure};
+use crate::error::Failure;
 use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{
-    concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, CanvasUrl, Error, ErrorCode, HttpUrl,
-    RetryPolicy,
+    concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, parse_relay_url, CanvasUrl, Error,
+    ErrorCode, RetryPolicy,
 };
 use wasm_bindgen::prelude::*;
 
@@ -45,7 +45,9 @@ impl Config {
         let client_id = client_id.as_string().or_else(|| client_id.as_f64().and_then(as_integer)).unwrap_or_default();
         let client_id = parse_client_id(&client_id)?;
         let redirect_uri = parse_redirect_uri(&required(options, "redirectUri")?)?;
-        let (relay, relay_origin) = relay_base(&required(options, "relayUrl")?)?;
+        // The page's origin, for a relay path: read here, decided in core.
+        let page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
+        let relay = parse_relay_url(&required(options, "relayUrl")?, page_origin.as_deref())?;
         let scopes = opt_strings(options, "scopes", ErrorCode::ConfigInvalid)?.unwrap_or_default();
         let scopes = normalize_scopes(&scopes).map_err(|e| invalid("scopes", &e.description))?;
         let timeout_ms = opt_number(options, "timeoutMs", 15_000.0, (100.0, 120_000.0))?;
@@ -56,8 +58,8 @@ impl Config {
             canvas,
             client_id,
             redirect_uri,
-            relay,
-            relay_origin,
+            relay: relay.base,
+            relay_origin: relay.origin,
             scopes,
             timeout_ms,
             refresh_margin_secs,
@@ -88,19 +90,4 @@ fn retry_policy(value: &JsValue) -> Result<RetryPolicy, Failure> {
         attempts: opt_number(value, "attempts", d.attempts.into(), (0.0, 10.0))? as u32,
         max_delay_ms: opt_number(value, "maxDelayMs", d.max_delay_ms.into(), (0.0, 60_000.0))? as u32,
     })
-}
-
-/// The relay: an absolute http(s) URL (https unless loopback) or a same-origin path.
-fn relay_base(value: &str) -> Result<(String, String), Failure> {
-    const FIELD: &str = "relayUrl";
-    let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
-        concat(&[&window()?.location().origin()?, value])
-    } else {
-        value.to_owned()
-    };
-    let url = HttpUrl::parse(FIELD, &absolute).and_then(|u| u.require_secure(FIELD))?;
-    if url.query.is_some() || url.fragment.is_some() {
-        return Err(invalid(FIELD, "must not have a query or fragment"));
-    }
-    Ok((concat(&[&url.origin(), url.path.trim_end_matches('/')]), url.origin()))
 }

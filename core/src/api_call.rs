@@ -4,9 +4,36 @@
 
 use crate::api_path::{is_api_path, next_link};
 use crate::encoding::{concat, decimal};
-use crate::error::{Error, ErrorCode};
+use crate::error::{config_invalid, Error, ErrorCode};
 use crate::record::{Record, Value};
+use crate::url::HttpUrl;
 use alloc::string::String;
+
+/// The relay, from the `relayUrl` option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayUrl {
+    /// Absolute, without a trailing slash: every relay endpoint is `base` + its path.
+    pub base: String,
+    /// `scheme://host[:port]`, to take the path-absolute URLs of the relay's `Link` headers at.
+    pub origin: String,
+}
+
+/// Reads `relayUrl`: an absolute http(s) URL (https unless loopback), or a path on this page's
+/// origin (`/canvas-relay`, taken at `page_origin`, which a page always has). No query or fragment.
+pub fn parse_relay_url(value: &str, page_origin: Option<&str>) -> Result<RelayUrl, Error> {
+    const FIELD: &str = "relayUrl";
+    let absolute = if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
+        concat(&[page_origin.ok_or_else(|| config_invalid(FIELD, "a path needs a browser page"))?, value])
+    } else {
+        value.into()
+    };
+    let url = HttpUrl::parse(FIELD, &absolute).and_then(|u| u.require_secure(FIELD))?;
+    if url.query.is_some() || url.fragment.is_some() {
+        return Err(config_invalid(FIELD, "must not have a query or fragment"));
+    }
+    let origin = url.origin();
+    Ok(RelayUrl { base: concat(&[&origin, url.path.trim_end_matches('/')]), origin })
+}
 
 /// Canvas's message for a token it does not accept, an expired one included (docs/canvas.md
 /// §6.3): the only 401 that is worth one refresh and one retry (L13).
@@ -72,6 +99,34 @@ mod tests {
 
     const RELAY: &str = "https://tool.example/relay";
     const ORIGIN: &str = "https://tool.example";
+
+    #[test]
+    fn the_relay_is_an_absolute_url_or_a_path_of_this_page() {
+        let page = Some("https://app.example");
+        let relay = |value: &str| parse_relay_url(value, page);
+        assert_eq!(
+            relay("https://Tool.Example:443/relay/").unwrap(),
+            RelayUrl { base: "https://tool.example/relay".into(), origin: "https://tool.example".into() }
+        );
+        assert_eq!(relay("/canvas-relay").unwrap().base, "https://app.example/canvas-relay");
+        assert_eq!(relay("http://127.0.0.1:8080").unwrap().base, "http://127.0.0.1:8080");
+        assert_eq!(relay("http://localhost:8080/r").unwrap().origin, "http://localhost:8080");
+        for bad in [
+            "http://relay.example.edu",
+            "https://relay.example/r?x=1",
+            "https://relay.example/r#x",
+            "//relay.example/r",
+            "/\\relay.example/r",
+            "relay",
+            "",
+            "ftp://relay.example",
+        ] {
+            assert_eq!(relay(bad).unwrap_err().code, ErrorCode::ConfigInvalid, "{bad}");
+        }
+        let no_page = parse_relay_url("/canvas-relay", None).unwrap_err();
+        assert_eq!(no_page.description, "relayUrl: a path needs a browser page");
+        assert!(parse_relay_url("https://relay.example", None).is_ok());
+    }
 
     #[test]
     fn the_token_goes_only_to_the_relays_api_proxy() {

@@ -27,7 +27,8 @@ mod throttle;
 mod url;
 
 pub use api_call::{
-    is_invalid_token, may_be_invalid_token, next_page_url, page_error, relay_api_url, INVALID_TOKEN_MESSAGE,
+    is_invalid_token, may_be_invalid_token, next_page_url, page_error, parse_relay_url, relay_api_url, RelayUrl,
+    INVALID_TOKEN_MESSAGE,
 };
 pub use api_path::{is_api_path, is_next_rel, link_entries, next_link, MAX_API_PATH_LEN};
 pub use authorize::{

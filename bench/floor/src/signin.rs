@@ -3,32 +3,37 @@
 
 use crate::{failure, get, object, set, strings, Answer, Js};
 use canvas_oauth_core::{
-    accept_popup_message, authorize_url, check_callback, concat, decode_cookie_check, decode_stored_flow, flow_expired,
-    is_callback, normalize_scopes, opener_lost, parse_callback, parse_client_id, parse_redirect_uri, pkce_challenge,
-    plain_text, popup_page, popup_poll, popup_state, safe_return_path, strip_callback_params, AuthorizeRequest,
-    Callback, CallbackTarget, CanvasUrl, Error, ErrorCode, FlowStore, HttpUrl, PendingFlow, PkceVerifier, PopupEvent,
-    PopupPage, Prompt, State, RANDOM_BYTES,
+    accept_popup_message, authorize_url, check_callback, decode_cookie_check, decode_stored_flow, flow_expired,
+    is_callback, normalize_scopes, opener_lost, parse_callback, parse_client_id, parse_redirect_uri, parse_relay_url,
+    pkce_challenge, plain_text, popup_page, popup_poll, popup_state, safe_return_path, strip_callback_params,
+    AuthorizeRequest, Callback, CallbackTarget, CanvasUrl, FlowStore, PendingFlow, PkceVerifier, PopupEvent, PopupPage,
+    Prompt, State, RANDOM_BYTES,
 };
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 /// `new CanvasAuth(options)`'s checks of the URLs, the client id and the scopes (the driver
-/// type-checks the option object and resolves a relay path against the page).
+/// type-checks the option object).
 #[wasm_bindgen]
-pub fn config(canvas: &str, client_id: &str, redirect_uri: &str, relay: &str, scopes: Vec<String>) -> Answer<JsValue> {
+pub fn config(
+    canvas: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    relay: &str,
+    page_origin: Option<String>,
+    scopes: Vec<String>,
+) -> Answer<JsValue> {
     let canvas = CanvasUrl::parse(canvas).map_err(failure)?;
     let client_id = parse_client_id(client_id).map_err(failure)?;
     let redirect_uri = parse_redirect_uri(redirect_uri).map_err(failure)?;
-    let relay = HttpUrl::parse("relayUrl", relay).and_then(|u| u.require_secure("relayUrl")).map_err(failure)?;
-    if relay.query.is_some() || relay.fragment.is_some() {
-        return Err(failure(Error::new(ErrorCode::ConfigInvalid, "relayUrl: must not have a query or fragment")));
-    }
+    let relay = parse_relay_url(relay, page_origin.as_deref()).map_err(failure)?;
     let scopes = normalize_scopes(&scopes).map_err(failure)?;
     let out = object();
     set(&out, "canvas", canvas.origin());
     set(&out, "clientId", client_id);
     set(&out, "redirectUri", redirect_uri);
-    set(&out, "relay", concat(&[&relay.origin(), relay.path.trim_end_matches('/')]));
+    set(&out, "relay", relay.base);
+    set(&out, "relayOrigin", relay.origin);
     set(&out, "scopes", strings(&scopes));
     Ok(out)
 }
