@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the floor (bench/floor: core's decisions alone, one export each) exactly as
 # scripts/build-pkg.sh builds the package: the same nightly, flags, wasm-opt passes and short
-# import names; into target/floor/ (floor.js + floor_bg.wasm). bench/size.mjs measures it.
+# import names; into target/floor/ (canvas_oauth_floor.js + canvas_oauth_floor_bg.wasm), which
+# bench/size.mjs measures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -206,32 +206,3 @@ pub(crate) fn invalid_argument(description: impl Into<String>) -> Error {
 pub(crate) fn config_invalid(field: &str, why: &str) -> Error {
     Error::new(ErrorCode::ConfigInvalid, crate::concat(&[field, ": ", why]))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::ErrorCode;
-
-    #[test]
-    fn authorization_errors_map_to_their_code_and_anything_else_to_authorization_error() {
-        let canvas_sends = [
-            ("access_denied", ErrorCode::AccessDenied),
-            ("login_required", ErrorCode::LoginRequired),
-            ("interaction_required", ErrorCode::InteractionRequired),
-            ("invalid_scope", ErrorCode::InvalidScope),
-            ("unauthorized_client", ErrorCode::UnauthorizedClient),
-            ("unsupported_response_type", ErrorCode::UnsupportedResponseType),
-            ("unsupported_prompt_type", ErrorCode::UnsupportedPromptType),
-            ("client_not_allowed_for_user", ErrorCode::ClientNotAllowedForUser),
-            ("invalid_request", ErrorCode::InvalidRequest),
-        ];
-        for (error, code) in canvas_sends {
-            assert_eq!(ErrorCode::from_authorization_error(error), code, "{error}");
-        }
-        // Our own codes are not Canvas's to send: a callback cannot make us report them (L3).
-        for error in
-            ["server_error", "", "Access_Denied", "access_denied ", "state_missing", "invalid_grant", "relay_error"]
-        {
-            assert_eq!(ErrorCode::from_authorization_error(error), ErrorCode::AuthorizationError, "{error:?}");
-        }
-    }
-}

@@ -53,6 +53,10 @@ fn every_canvas_error_code_maps_to_its_own_code() {
         ("server_error", ErrorCode::AuthorizationError),
         ("invalid_target", ErrorCode::AuthorizationError),
         ("ACCESS_DENIED", ErrorCode::AuthorizationError),
+        // Our own codes are not Canvas's to send: a callback cannot make us report them (L3).
+        ("state_missing", ErrorCode::AuthorizationError),
+        ("invalid_grant", ErrorCode::AuthorizationError),
+        ("relay_error", ErrorCode::AuthorizationError),
     ];
     for (error, expected) in cases {
         let cb = parse_callback(&format!("{CB}?error={error}&state={STATE}")).unwrap();
