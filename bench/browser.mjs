@@ -3,13 +3,17 @@
 //   (a) starting a sign-in, ops/s: auth.authorizeUrl() vs generateRandomState + generateRandomCodeVerifier
 //       + calculatePKCECodeChallenge + URL/URLSearchParams + sessionStorage.setItem
 //   (b) validating a callback, ops/s: parseCallback(url) vs validateAuthResponse
-//   (c) module init, ms: import() + await init() vs import() of bundled oauth4webapi, fresh page each
+//   (c) module init, ms: import() + await init() vs import() of bundled oauth4webapi, fresh page each;
+//       also with the wasm's fetch started beside the import (c′), and, as an experiment not
+//       shipped, with the wasm inside the JS module as base64 (c″): one request instead of two;
+//       and the harness's own cost: a fresh page importing a one-line module
 //
 //   node bench/browser.mjs [--rounds N] [--batch-ms MS] [--init-samples N] [--json FILE]
-// Run `npm run build` first. Bounded: about 2 × 2 × rounds × batch-ms + init-samples × 2 × ~0.2 s.
+// Run `npm run build` first. Bounded: about 2 × 2 × rounds × batch-ms + init-samples × 5 × ~0.2 s.
 import { createServer } from "node:http";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { buildSync } from "esbuild";
+import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -24,9 +28,15 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const bundle = (entry) =>
-  buildSync({ entryPoints: [entry], bundle: true, minify: true, format: "esm", write: false, platform: "browser", target: "es2022", logLevel: "silent" })
-    .outputFiles[0].contents;
+const BUILD = { bundle: true, minify: true, format: "esm", write: false, platform: "browser", target: "es2022", logLevel: "silent" };
+const bundle = (entry) => buildSync({ ...BUILD, entryPoints: [entry] }).outputFiles[0].contents;
+
+// The experiment (c″): the glue and the wasm in one module, the wasm as a base64 string.
+function embedded() {
+  const wasm = readFileSync(`${root}pkg/canvas_oauth_bg.wasm`).toString("base64");
+  const contents = `export * from "./canvas_oauth.js"; export { default } from "./canvas_oauth.js"; export const wasmBase64 = "${wasm}";`;
+  return buildSync({ ...BUILD, stdin: { contents, resolveDir: `${root}pkg`, loader: "js" } }).outputFiles[0].contents;
+}
 
 function startServer() {
   if (!existsSync(`${root}pkg/canvas_oauth_bg.wasm`)) throw new Error("pkg/ is not built: run `npm run build` first");
@@ -36,6 +46,8 @@ function startServer() {
     "/ours.js": [bundle(`${root}pkg/canvas_oauth.js`), "text/javascript"],
     "/ours.wasm": [readFileSync(`${root}pkg/canvas_oauth_bg.wasm`), "application/wasm"],
     "/o4w.js": [bundle(`${here}entries/oauth4webapi-browser.js`), "text/javascript"],
+    "/ours-embedded.js": [embedded(), "text/javascript"],
+    "/empty.js": [Buffer.from("export const generateRandomState = () => \"x\".repeat(43);"), "text/javascript"],
   };
   const server = createServer((req, res) => {
     const file = files[new URL(req.url, "http://x").pathname];
@@ -83,10 +95,11 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
     await page.close();
 
     // Module init: a fresh context and page per sample, interleaved.
-    const init = { ours: [], oauth4webapi: [], oursPreload: [] };
-    const page_of = { ours: "ours", oauth4webapi: "o4w", oursPreload: "ours-preload" };
+    const init = { ours: [], oauth4webapi: [], oursPreload: [], oursEmbedded: [], empty: [] };
+    const page_of = { ours: "ours", oauth4webapi: "o4w", oursPreload: "ours-preload", oursEmbedded: "ours-embedded", empty: "empty" };
     for (let i = 0; i < initSamples; i++) {
-      const order = i % 2 ? ["oauth4webapi", "oursPreload", "ours"] : ["ours", "oursPreload", "oauth4webapi"];
+      const order = ["ours", "oursPreload", "oursEmbedded", "empty", "oauth4webapi"];
+      if (i % 2) order.reverse();
       for (const who of order) {
         const context = await browser.newContext();
         const p = await context.newPage();
@@ -114,11 +127,14 @@ export async function measureBrowser({ rounds = 11, batchMs = 250, initSamples =
       callback: { ours: median(samples["callback/ours"]), oauth4webapi: median(samples["callback/oauth4webapi"]) },
       init: {
         ours: median(init.ours), oauth4webapi: median(init.oauth4webapi), oursPreload: median(init.oursPreload),
+        oursEmbedded: median(init.oursEmbedded),
+        empty: median(init.empty),
         oursFirst: init.ours[0], oauth4webapiFirst: init.oauth4webapi[0],
         phases,
         oursP90: [...init.ours].sort((a, b) => a - b)[Math.floor(0.9 * (init.ours.length - 1))],
       },
       served: { oursJs: gzipKB(files["/ours.js"][0]), oursWasm: gzipKB(files["/ours.wasm"][0]), o4wJs: gzipKB(files["/o4w.js"][0]) },
+      embedded: { raw: files["/ours-embedded.js"][0].length, gzip: gzipSync(files["/ours-embedded.js"][0], { level: 9 }).length },
       samples,
     };
   } finally {
@@ -140,6 +156,9 @@ export function printBrowser(r) {
     `${(r.init.ours / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), ` <= 10 ms: ${r.init.ours <= 10 ? "met" : "not met"}`);
   console.log("(c′) init, wasm fetched with the import".padEnd(34), r.init.oursPreload.toFixed(2).padStart(12), r.init.oauth4webapi.toFixed(2).padStart(13),
     `${(r.init.oursPreload / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), " (the npm README's <link rel=preload>)");
+  console.log("(c″) init, wasm inside the JS".padEnd(34), r.init.oursEmbedded.toFixed(2).padStart(12), r.init.oauth4webapi.toFixed(2).padStart(13),
+    `${(r.init.oursEmbedded / r.init.oauth4webapi).toFixed(2)}×`.padStart(7), ` (experiment, not shipped: one module of ${fmt(r.embedded.gzip)} B gzip)`);
+  console.log(`  a one-line module (the harness's fixed cost of a fresh page's import): ${r.init.empty.toFixed(2)} ms`);
   console.log(`  init: ${r.initSamples} fresh pages each; p90 ours ${r.init.oursP90.toFixed(2)} ms; first sample ours ${r.init.oursFirst.toFixed(2)} ms, oauth4webapi ${r.init.oauth4webapiFirst.toFixed(2)} ms`);
   const ph = r.init.phases;
   console.log(`  ours step by step (medians): import glue ${ph.importGlue.toFixed(2)} ms, fetch wasm ${ph.fetchWasm.toFixed(2)} ms, compile ${ph.compile.toFixed(2)} ms, instantiate ${ph.instantiate.toFixed(2)} ms`);

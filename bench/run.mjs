@@ -136,8 +136,10 @@ function render(r) {
   L.push(`| (b) validate a callback, ops/s | ${n(b.callback.ours)} | ${n(b.callback.oauth4webapi)} | ${(b.callback.ours / b.callback.oauth4webapi).toFixed(2)}× |`);
   L.push(`| (c) module init, median ms (lower is better) | ${b.init.ours.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.ours / b.init.oauth4webapi).toFixed(2)}× the time |`);
   if (b.init.oursPreload !== undefined) L.push(`| (c′) module init, the wasm fetched with the import (\`<link rel="preload">\`), median ms | ${b.init.oursPreload.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.oursPreload / b.init.oauth4webapi).toFixed(2)}× the time |`);
+  if (b.init.oursEmbedded !== undefined) L.push(`| (c″) module init, the wasm inside the JS module as base64 (an experiment, not shipped: one module of ${n(b.embedded.gzip)} B gzip), median ms | ${b.init.oursEmbedded.toFixed(2)} | ${b.init.oauth4webapi.toFixed(2)} | ${(b.init.oursEmbedded / b.init.oauth4webapi).toFixed(2)}× the time |`);
   L.push("");
   const ph = b.init.phases;
+  if (b.init.empty !== undefined) L.push(`A one-line module takes ${b.init.empty.toFixed(2)} ms in this harness (a fresh context, nothing cached): what any import costs. Above that, oauth4webapi adds ${(b.init.oauth4webapi - b.init.empty).toFixed(2)} ms and we add ${(b.init.ours - b.init.empty).toFixed(2)} ms.`);
   L.push(`Init p90 ours ${b.init.oursP90.toFixed(2)} ms. Ours step by step (medians, separate samples, non-streaming): import of the glue ${ph.importGlue.toFixed(2)} ms, fetch of the wasm ${ph.fetchWasm.toFixed(2)} ms, \`WebAssembly.compile\` ${ph.compile.toFixed(2)} ms, instantiate (\`initSync\`) ${ph.instantiate.toFixed(2)} ms.`);
   L.push(`Served uncompressed: ours ${n(b.served.oursJs)} B JS + ${n(b.served.oursWasm)} B wasm, oauth4webapi ${n(b.served.o4wJs)} B JS.`);
   L.push("");
