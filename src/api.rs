@@ -27,7 +27,7 @@ use web_sys::{Request, Response};
 pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 fn api_url(inner: &Inner, path: &str) -> Result<String, Failure> {
-    Ok(relay_api_url(&inner.config.relay, path)?)
+    Ok(relay_api_url(&inner.config.relay.base, path)?)
 }
 
 /// The caller's request with the token; each attempt sends a copy of it.
@@ -121,7 +121,7 @@ impl Pages {
                 return Err(page_error(response.status(), header("Retry-After").as_deref()).into());
             }
             let link = header("Link").unwrap_or_default();
-            *next.borrow_mut() = next_page_url(&link, &inner.config.relay, &inner.config.relay_origin)?;
+            *next.borrow_mut() = next_page_url(&link, &inner.config.relay.base, &inner.config.relay.origin)?;
             // S9: the page is read capped and under the request's deadline.
             let page = read_json(&response, MAX_ANSWER_BYTES, &deadline)
                 .await?

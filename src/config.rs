@@ -6,7 +6,7 @@ use crate::js::get;
 use crate::options::{opt_number, opt_string, opt_strings};
 use canvas_oauth_core::{
     concat, decimal, normalize_scopes, parse_client_id, parse_redirect_uri, parse_relay_url, CanvasUrl, Error,
-    ErrorCode, RetryPolicy,
+    ErrorCode, RelayUrl, RetryPolicy,
 };
 use wasm_bindgen::prelude::*;
 
@@ -14,10 +14,8 @@ pub(crate) struct Config {
     pub canvas: CanvasUrl,
     pub client_id: String,
     pub redirect_uri: String,
-    /// Absolute relay base URL, no trailing slash.
-    pub relay: String,
-    /// The relay's origin, to resolve the path-absolute URLs in its `Link` headers.
-    pub relay_origin: String,
+    /// The relay: its base URL (no trailing slash) and its origin, for its `Link` headers.
+    pub relay: RelayUrl,
     pub scopes: Vec<String>,
     pub timeout_ms: f64,
     pub refresh_margin_secs: u64,
@@ -58,8 +56,7 @@ impl Config {
             canvas,
             client_id,
             redirect_uri,
-            relay: relay.base,
-            relay_origin: relay.origin,
+            relay,
             scopes,
             timeout_ms,
             refresh_margin_secs,

@@ -20,7 +20,7 @@ pub(crate) async fn post(
     body: Option<&JsValue>,
     bearer: Option<&str>,
 ) -> Result<JsValue, Error> {
-    let url = concat(&[&config.relay, path]);
+    let url = concat(&[&config.relay.base, path]);
     let body = body.cloned().unwrap_or(JsValue::UNDEFINED);
     let pending = relay_post(&url, RELAY_HEADER, body, bearer, config.timeout_ms, MAX_RELAY_RESPONSE);
     // relayPost settles with a value or a failure number; it does not reject.
